@@ -1,0 +1,98 @@
+# netprof build.
+#   make            build ./netprof (BPF objects, skeletons, user space)
+#   make static     build .output/static/netprof, fully static (for the VM tests)
+#   make test       unit tests (no root needed) then integration tests (root)
+#   make vmlinux    regenerate vmlinux/x86/vmlinux.h from this machine's BTF
+#   make V=1        show the commands
+# Outputs go under .output/; the only file written at the top is ./netprof.
+
+OUTPUT  := .output
+ARCH    := x86
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+# clang-19 when installed (it knows every kfunc and BTF tag we use), else clang.
+CLANG   ?= $(shell command -v clang-19 2>/dev/null || command -v clang)
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+
+LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
+LIBBPF_LIBS   := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -DNETPROF_VERSION='"$(VERSION)"' \
+	   -I$(OUTPUT) -Ibpf -Iuser $(LIBBPF_CFLAGS) -MMD -MP
+LDLIBS  := $(LIBBPF_LIBS) -lelf -lz -lpthread -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+	      -Wno-unused-function -I$(OUTPUT) -Ivmlinux/$(ARCH) -Ibpf -MMD -MP
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+LIB_OBJS  := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%.o,$(UNIT_SRCS))
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all static test unit-test integration-test vmlinux clean setup
+
+all: netprof
+
+netprof: $(USER_OBJS)
+	$(call msg,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUTPUT)/static/netprof: $(USER_OBJS)
+	$(Q)mkdir -p $(@D)
+	$(call msg,LINK,$@)$(CC) -static $(LDFLAGS) -o $@ $^ \
+		$(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
+		-lelf -lz -lpthread -lm
+static: $(OUTPUT)/static/netprof
+
+# Every user object may include any skeleton, so skeletons come first.
+$(OUTPUT)/user/%.o: user/%.c $(SKELS) | $(OUTPUT)/user
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/unit/%.o: tests/unit/%.c $(SKELS) | $(OUTPUT)/unit
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+
+$(OUTPUT)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUTPUT)/user $(OUTPUT)/bpf $(OUTPUT)/unit:
+	$(Q)mkdir -p $@
+
+test: netprof $(OUTPUT)/unit-tests
+	$(Q)tests/run.sh
+
+unit-test: $(OUTPUT)/unit-tests
+	$(Q)$(OUTPUT)/unit-tests
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp
+	mv $(VMLINUX).tmp $(VMLINUX)
+
+setup:
+	scripts/setup.sh
+
+clean:
+	rm -rf $(OUTPUT) netprof
+
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/unit/*.d)

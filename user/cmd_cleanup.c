@@ -1,0 +1,202 @@
+/* netprof cleanup: removes what a SIGKILLed run could not (namespaces, stray
+ * links, cgroups, pinned BPF objects), all found by the netprof- prefix. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cli.h"
+#include "commands.h"
+#include "exec.h"
+#include "log.h"
+#include "netns.h"
+#include "output.h"
+
+#define BPFFS_NETPROF_DIR "/sys/fs/bpf/netprof"
+
+static void help(void)
+{
+	printf("Usage: netprof cleanup [-n] [--json] [-v]\n"
+	       "\n"
+	       "Removes every object a netprof run creates, in case a run was killed with\n"
+	       "SIGKILL and could not remove its own: network namespaces named netprof-*\n"
+	       "(and so every device, route, iptables rule and tc/XDP program inside them),\n"
+	       "links named netprof-* in the current namespace, cgroups named netprof-*\n"
+	       "(their processes are killed first) and BPF objects pinned under\n"
+	       "%s. Nothing without the netprof- prefix is touched.\n"
+	       "\n"
+	       "  -n, --dry-run   list what would be removed, remove nothing\n"
+	       "\n"
+	       "Examples:\n"
+	       "  sudo netprof cleanup\n"
+	       "  sudo netprof cleanup --dry-run --json\n", BPFFS_NETPROF_DIR);
+}
+
+static bool has_prefix(const char *s)
+{
+	return !strncmp(s, "netprof-", 8);
+}
+
+struct cleanup_tally {
+	unsigned removed, failed;
+	bool dry_run;
+};
+
+static void report(struct cleanup_tally *t, const char *kind, const char *name, int err)
+{
+	out_object_begin(NULL);
+	out_string("kind", "%-9s ", kind);
+	out_string("name", "%-40s ", name);
+	if (t->dry_run) {
+		out_string("action", "%s\n", "would remove");
+	} else if (err) {
+		out_string("action", "%s", "failed");
+		out_string("error", ": %s\n", strerror(-err));
+		t->failed++;
+	} else {
+		out_string("action", "%s\n", "removed");
+		t->removed++;
+	}
+	out_object_end();
+}
+
+static void clean_netns(struct cleanup_tally *t)
+{
+	DIR *d = opendir(NETNS_RUN_DIR);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (!has_prefix(e->d_name))
+			continue;
+		report(t, "netns", e->d_name, t->dry_run ? 0 : netns_delete(e->d_name));
+	}
+	closedir(d);
+}
+
+static void clean_links(struct cleanup_tally *t)
+{
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		int rc = 0;
+
+		if (!has_prefix(e->d_name))
+			continue;
+		if (!t->dry_run)
+			rc = RUN(NULL, NULL, 0, "ip", "link", "delete", e->d_name) ? -EIO : 0;
+		report(t, "link", e->d_name, rc);
+	}
+	closedir(d);
+}
+
+static void clean_cgroups(struct cleanup_tally *t)
+{
+	char root[PATH_MAX], path[PATH_MAX * 2];
+	struct dirent *e;
+	DIR *d;
+
+	if (cgroup2_mount(root, sizeof(root)) < 0)
+		return;
+	d = opendir(root);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (!has_prefix(e->d_name) || e->d_type != DT_DIR)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", root, e->d_name);
+		report(t, "cgroup", path, t->dry_run ? 0 : cgroup_remove_tree(path));
+	}
+	closedir(d);
+}
+
+static int remove_pins(const char *dir)
+{
+	char path[PATH_MAX * 2];
+	struct dirent *e;
+	int err = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (e->d_type == DT_DIR)
+			err = remove_pins(path) ?: err;
+		else if (unlink(path) < 0)
+			err = -errno;
+	}
+	closedir(d);
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
+static void clean_pins(struct cleanup_tally *t)
+{
+	if (access(BPFFS_NETPROF_DIR, F_OK) != 0)
+		return;
+	report(t, "bpf-pins", BPFFS_NETPROF_DIR, t->dry_run ? 0 : remove_pins(BPFFS_NETPROF_DIR));
+}
+
+int cmd_cleanup(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		CLI_COMMON_LONGOPTS,
+		{}
+	};
+	struct cleanup_tally t = {};
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, ":nvh", longopts, NULL)) != -1) {
+		if ((rc = cli_common_opt("cleanup", opt, argv)) > 0)
+			continue;
+		if (rc < 0)
+			return EXIT_USAGE;
+		switch (opt) {
+		case 'h':
+			help();
+			return 0;
+		case 'n':
+			t.dry_run = true;
+			break;
+		}
+	}
+	if (optind < argc) {
+		usage_error("cleanup: unexpected argument '%s' (see 'netprof cleanup -h')", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!cli_require_caps())
+		return 1;
+
+	out_init(opt_json);
+	out_object_begin(NULL);
+	out_array_begin("objects");
+	/* Cgroups first: killing a run's processes releases its BPF links. */
+	clean_cgroups(&t);
+	clean_netns(&t);
+	clean_links(&t);
+	clean_pins(&t);
+	out_array_end();
+	out_uint("removed", NULL, t.removed);
+	out_uint("failed", NULL, t.failed);
+	out_bool("dry_run", NULL, t.dry_run);
+	out_object_end();
+	if (!opt_json && !t.removed && !t.failed && !t.dry_run)
+		out_text("nothing to clean up\n");
+	else if (!opt_json && !t.dry_run)
+		out_text("%u removed, %u failed\n", t.removed, t.failed);
+	out_finish();
+	return t.failed ? 1 : 0;
+}

@@ -1,0 +1,21 @@
+/* Named network namespaces, compatible with `ip netns` (/run/netns/NAME). */
+#ifndef NETPROF_NETNS_H
+#define NETPROF_NETNS_H
+
+#include <stdbool.h>
+
+#define NETNS_RUN_DIR "/run/netns"
+
+int netns_create(const char *name);
+int netns_delete(const char *name);
+bool netns_exists(const char *name);
+/* Moves the calling thread into NAME for good (used in forked children). */
+int netns_switch(const char *name);
+/*
+ * Moves the calling thread into NAME and returns a descriptor of the
+ * namespace it was in, for netns_leave(); -errno on failure.
+ */
+int netns_enter(const char *name);
+int netns_leave(int saved_fd);
+
+#endif
