@@ -5,8 +5,10 @@
 #   make vmlinux    regenerate vmlinux/x86/vmlinux.h from this machine's BTF
 #   make V=1        show the commands
 # Outputs go under .output/; the only file written at the top is ./netprof.
+# OUTPUT=dir BIN=path move both (parallel work trees, VM images).
 
-OUTPUT  := .output
+OUTPUT  ?= .output
+BIN     ?= netprof
 ARCH    := x86
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -48,9 +50,9 @@ endif
 .DELETE_ON_ERROR:
 .PHONY: all static test unit-test integration-test vmlinux clean setup
 
-all: netprof
+all: $(BIN)
 
-netprof: $(USER_OBJS)
+$(BIN): $(USER_OBJS)
 	$(call msg,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(OUTPUT)/static/netprof: $(USER_OBJS)
@@ -79,8 +81,8 @@ $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 $(OUTPUT)/user $(OUTPUT)/bpf $(OUTPUT)/unit:
 	$(Q)mkdir -p $@
 
-test: netprof $(OUTPUT)/unit-tests
-	$(Q)tests/run.sh
+test: $(BIN) $(OUTPUT)/unit-tests
+	$(Q)OUTPUT=$(OUTPUT) NETPROF=$(abspath $(BIN)) tests/run.sh
 
 unit-test: $(OUTPUT)/unit-tests
 	$(Q)$(OUTPUT)/unit-tests

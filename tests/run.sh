@@ -6,6 +6,8 @@
 #   TEST_FILTER=substring tests/run.sh   runs matching integration tests only
 set -u
 cd "$(dirname "$0")/.."
+OUTPUT=${OUTPUT:-.output}
+export NETPROF=${NETPROF:-$PWD/netprof}
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
@@ -14,7 +16,7 @@ bpf_prog_ids() {
 }
 
 echo "== unit tests"
-.output/unit-tests 2>/dev/null | tee -a "$results" | grep -v '^[0-9]* passed' || true
+"$OUTPUT"/unit-tests 2>/dev/null | tee -a "$results" | grep -v '^[0-9]* passed' || true
 
 echo "== integration tests"
 is_root=0
