@@ -27,8 +27,10 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -DNETPROF_VERSION='"$(VERSION)"' \
 	   -I$(OUTPUT) -Ibpf -Iuser $(LIBBPF_CFLAGS) -MMD -MP
 LDLIBS  := $(LIBBPF_LIBS) -lelf -lz -lpthread -lm
+# A BPF program's signature is fixed by its attach point, so unused
+# parameters are normal there; every other warning is an error.
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
-	      -Wno-unused-function -I$(OUTPUT) -Ivmlinux/$(ARCH) -Ibpf -MMD -MP
+	      -Wno-unused-function -Wno-unused-parameter -I$(OUTPUT) -Ivmlinux/$(ARCH) -Ibpf -MMD -MP
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -38,6 +40,8 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS  := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%.o,$(UNIT_SRCS))
+# Programs the tests load with iproute2 or bpftool, to check netprof's claims.
+TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(OUTPUT)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 
 ifeq ($(V),1)
 Q :=
@@ -72,16 +76,19 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/tests
+	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 $(OUTPUT)/unit/%.o: tests/unit/%.c $(SKELS) | $(OUTPUT)/unit
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
 $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(OUTPUT)/user $(OUTPUT)/bpf $(OUTPUT)/unit:
+$(OUTPUT)/user $(OUTPUT)/bpf $(OUTPUT)/unit $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
-test: $(BIN) $(OUTPUT)/unit-tests
+test: $(BIN) $(OUTPUT)/unit-tests $(TEST_BPF_OBJS)
 	$(Q)OUTPUT=$(OUTPUT) NETPROF=$(abspath $(BIN)) tests/run.sh
 
 unit-test: $(OUTPUT)/unit-tests
@@ -97,4 +104,4 @@ setup:
 clean:
 	rm -rf $(OUTPUT) netprof
 
--include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/unit/*.d)
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/unit/*.d $(OUTPUT)/tests/*.d)

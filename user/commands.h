@@ -2,7 +2,7 @@
 #ifndef NETPROF_COMMANDS_H
 #define NETPROF_COMMANDS_H
 
-// CHECK_PENDING int cmd_check(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 
 #endif

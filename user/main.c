@@ -21,7 +21,7 @@ static const struct command commands[] = {
 	  "the load generator (issue #3)", 0 },
 	{ "load", NULL, "drive a workload against 'netprof serve' (like netperf or iperf3 -c)",
 	  "the load generator (issue #3)", 0 },
-	{ "check", NULL, "probe what this kernel offers a datapath profiler", NULL,
+	{ "check", cmd_check, "probe what this kernel offers a datapath profiler", NULL,
 	  NEEDS_PROFILER },
 	{ "cleanup", cmd_cleanup, "remove whatever a killed run left behind", NULL,
 	  NEED_CAP(NP_CAP_NET_ADMIN) | NEED_CAP(NP_CAP_SYS_ADMIN) },
