@@ -23,7 +23,8 @@ LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS   := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 
 WARN    := -Wall -Wextra -Werror
-CFLAGS  ?= -O2 -g
+# Frame pointers: the stack sampler walks netprof's own threads with them.
+CFLAGS  ?= -O2 -g -fno-omit-frame-pointer
 CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -DNETPROF_VERSION='"$(VERSION)"' \
 	   -I$(OUTPUT) -Ibpf -Iuser $(LIBBPF_CFLAGS) -MMD -MP
 LDLIBS  := $(LIBBPF_LIBS) -lelf -lz -lpthread -lm
@@ -52,6 +53,9 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
+# BPF objects and skeletons are intermediates of the link; keep them so a
+# second make has nothing to do.
+.SECONDARY:
 .PHONY: all static test unit-test integration-test vmlinux clean setup
 
 all: $(BIN)
@@ -66,8 +70,12 @@ $(OUTPUT)/static/netprof: $(USER_OBJS)
 		-lelf -lz -lpthread -lm
 static: $(OUTPUT)/static/netprof
 
+# The built-in cost categories: user/categories.conf as a C string.
+$(OUTPUT)/categories_default.h: user/categories.conf | $(OUTPUT)/user
+	$(call msg,GEN,$@)sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $< > $@
+
 # Every user object may include any skeleton, so skeletons come first.
-$(OUTPUT)/user/%.o: user/%.c $(SKELS) | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c $(SKELS) $(OUTPUT)/categories_default.h | $(OUTPUT)/user
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
@@ -79,7 +87,7 @@ $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/bpf
 $(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/tests
 	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/unit/%.o: tests/unit/%.c $(SKELS) | $(OUTPUT)/unit
+$(OUTPUT)/unit/%.o: tests/unit/%.c $(SKELS) $(OUTPUT)/categories_default.h | $(OUTPUT)/unit
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
 $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)

@@ -4,8 +4,8 @@
 set -eu
 
 BUILD_PKGS="make gcc pkg-config clang-19 llvm-19 clang libbpf-dev libelf-dev zlib1g-dev bpftool"
-RUN_PKGS="iproute2 iptables nftables conntrack kmod"
-TEST_PKGS="jq python3 iperf3 sockperf qperf linux-perf procps psmisc"
+RUN_PKGS="iproute2 iptables nftables conntrack kmod ipset"
+TEST_PKGS="jq python3 iperf3 sockperf qperf linux-perf procps psmisc nodejs"
 
 
 if [ "$(id -u)" -ne 0 ]; then

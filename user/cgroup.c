@@ -67,6 +67,31 @@ int cgroup_add_pid(const char *path, pid_t pid)
 	return write_file(file, text);
 }
 
+int cgroup_of_self(char *path, size_t len)
+{
+	char root[PATH_MAX], line[PATH_MAX];
+	FILE *f;
+	int err = cgroup2_mount(root, sizeof(root));
+
+	if (err)
+		return err;
+	f = fopen("/proc/self/cgroup", "r");
+	if (!f)
+		return -errno;
+	err = -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		/* The v2 hierarchy is the "0::/path" line. */
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (snprintf(path, len, "%s%s", root, strcmp(line + 3, "/") ? line + 3 : "") < (int)len)
+			err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
 /* cgroup.kill (5.14+) when present; else SIGKILL every listed process. */
 static void kill_members(const char *path)
 {

@@ -10,6 +10,8 @@ int cgroup2_mount(char *path, size_t len);
 /* mkdir <mount>/<name>; the full path goes to `path`. */
 int cgroup_create(const char *name, char *path, size_t len);
 int cgroup_add_pid(const char *path, pid_t pid);
+/* The cgroup v2 directory this process is in, from /proc/self/cgroup. */
+int cgroup_of_self(char *path, size_t len);
 /* Kills what is left in the cgroup (and its children) and removes it. */
 int cgroup_remove_tree(const char *path);
 

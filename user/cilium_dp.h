@@ -8,7 +8,10 @@
  * node routes through netfilter, as Cilium without host-routing does.
  *
  * Every call runs inside the node's network namespace (it enters and leaves
- * it itself); programs attach only to devices of that namespace.
+ * it itself, on the calling thread); programs attach only to devices of that
+ * namespace. The node needs ip_forward=1 (bpf_fib_lookup refuses to forward
+ * otherwise, and legacy mode needs it anyway) and, for legacy mode and for
+ * traffic the programs hand to the stack, a `podIP/32 dev lxc*` route.
  */
 #ifndef NETPROF_CILIUM_DP_H
 #define NETPROF_CILIUM_DP_H
@@ -26,11 +29,17 @@ struct cilium_dp_counters {
 	uint64_t redirect;		/* plain bpf_redirect (resolved neighbour) */
 	uint64_t to_stack;		/* handed to the host stack (legacy, or not ours) */
 	uint64_t fib_miss;		/* bpf_fib_lookup found no route */
+	uint64_t arp_reply;		/* pods' ARP requests for their gateway answered in BPF */
 };
 
 /* Loads the programs for the node whose namespace is `node_netns`. */
 int cilium_dp_open(struct cilium_dp **out, const char *node_netns, bool legacy_host_routing);
-/* A pod on this node: its host-side veth (lxc*) and its address (network order). */
+/*
+ * A pod on this node: its host-side veth (lxc*) and its address (network
+ * order). The pod's MAC is read from the veth peer (in the pod's namespace);
+ * its gateway MAC is the lxc's own, answered to ARP in BPF, so the pod needs
+ * no static neighbour entry. -EEXIST for an lxc or address already added.
+ */
 int cilium_dp_add_endpoint(struct cilium_dp *dp, const char *lxc_ifname, uint32_t pod_ip_be);
 /* The node's uplink (the wire), where from-netdev attaches. */
 int cilium_dp_attach_netdev(struct cilium_dp *dp, const char *ifname);

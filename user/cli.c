@@ -40,6 +40,31 @@ int cli_common_opt(const char *command, int opt, char **argv)
 	}
 }
 
+int cli_next_opt(const char *command, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts)
+{
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		rc = cli_common_opt(command, opt, argv);
+		if (rc > 0)
+			continue;
+		if (rc < 0)
+			return CLI_ERROR;
+		return opt == 'h' ? CLI_HELP : opt;
+	}
+	return -1;
+}
+
+bool cli_no_args(const char *command, int argc, char **argv)
+{
+	if (optind >= argc)
+		return true;
+	usage_error("%s: unexpected argument '%s' (see 'netprof %s -h')", command, argv[optind],
+		    command);
+	return false;
+}
+
 static int parse_scaled(const char *command, const char *option, const char *text,
 			uint64_t min, uint64_t max, uint64_t *out,
 			const char *(*scale)(const char *suffix, uint64_t *mult), const char *what,

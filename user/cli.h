@@ -9,7 +9,7 @@
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);	/* NULL: its issue has not landed */
-	const char *summary;
+	const char *summary;			/* NULL: hidden from -h (netprof runs it) */
 	const char *pending;			/* what has to land first */
 	unsigned long long caps;		/* NEED_CAP() mask checked before run */
 };
@@ -28,6 +28,18 @@ extern bool opt_verbose;
 	{ "json", no_argument, NULL, CLI_OPT_JSON },		\
 	{ "verbose", no_argument, NULL, 'v' },			\
 	{ "help", no_argument, NULL, 'h' }
+
+/*
+ * getopt_long for a command, with the common options handled: returns the
+ * command's next own option, -1 at the end, CLI_HELP for -h (print the help
+ * and exit 0) or CLI_ERROR after printing a usage error (exit EXIT_USAGE).
+ */
+#define CLI_HELP 0x1002
+#define CLI_ERROR 0x1003
+int cli_next_opt(const char *command, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts);
+/* After the options: one usage line and false if arguments are left over. */
+bool cli_no_args(const char *command, int argc, char **argv);
 
 /*
  * Handles -v, --json and the error cases of getopt for a command.

@@ -40,6 +40,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "exec.h"
+#include "feature_probe.h"
 #include "log.h"
 #include "netns.h"
 #include "output.h"
@@ -893,6 +894,30 @@ static const struct probe probes[] = {
 
 #define NR_PROBES (sizeof(probes) / sizeof(probes[0]))
 
+bool feature_probe(const char *key, char *why, size_t len)
+{
+	static const char *const standalone[] = {
+		"cast_to_kern_ctx", "tp_btf", "raw_tp", "fentry", "fexit", "kprobe", "kprobe_multi",
+		"perf_cycles", "perf_cpu_clock", "ringbuf", "redirect_peer", "redirect_neigh",
+		"fib_lookup", "sockmap", "btf_vmlinux",
+	};
+	struct check_ctx ctx = {};
+	struct probe_result r = {};
+	bool known = false;
+
+	for (size_t i = 0; i < sizeof(standalone) / sizeof(standalone[0]); i++)
+		known |= !strcmp(standalone[i], key);
+	for (size_t i = 0; known && i < NR_PROBES; i++) {
+		if (strcmp(probes[i].key, key))
+			continue;
+		probes[i].run(&ctx, &r);
+		snprintf(why, len, "%s", r.detail);
+		return r.verdict != VERDICT_NO;
+	}
+	snprintf(why, len, "no standalone probe named %s", key);
+	return false;
+}
+
 static const char *verdict_text(enum verdict v)
 {
 	return v == VERDICT_YES ? "yes" : v == VERDICT_NO ? "no" : "partly";
@@ -963,15 +988,13 @@ int cmd_check(int argc, char **argv)
 	unsigned yes = 0, no = 0, partly = 0;
 	const char *only = NULL, *group = "";
 	struct utsname uts;
-	int opt, rc;
+	int opt;
 
-	while ((opt = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt("check", opt, argv)) > 0)
-			continue;
-		if (rc < 0)
-			return EXIT_USAGE;
+	while ((opt = cli_next_opt("check", argc, argv, ":vh", longopts)) != -1) {
 		switch (opt) {
-		case 'h':
+		case CLI_ERROR:
+			return EXIT_USAGE;
+		case CLI_HELP:
 			help();
 			return 0;
 		case 'o':
@@ -979,10 +1002,8 @@ int cmd_check(int argc, char **argv)
 			break;
 		}
 	}
-	if (optind < argc) {
-		usage_error("check: unexpected argument '%s' (see 'netprof check -h')", argv[optind]);
+	if (!cli_no_args("check", argc, argv))
 		return EXIT_USAGE;
-	}
 	if (only && validate_only(only) < 0)
 		return EXIT_USAGE;
 	if (!cli_require_caps())

@@ -26,8 +26,9 @@ static void help(void)
 	       "SIGKILL and could not remove its own: network namespaces named netprof-*\n"
 	       "(and so every device, route, iptables rule and tc/XDP program inside them),\n"
 	       "links named netprof-* in the current namespace, cgroups named netprof-*\n"
-	       "(their processes are killed first) and BPF objects pinned under\n"
-	       "%s. Nothing without the netprof- prefix is touched.\n"
+	       "(their processes are killed first), BPF objects pinned under\n"
+	       "%s, sidecar stats directories /tmp/netprof-sidecar-* and\n"
+	       "'topo up' state files in /run/netprof. Nothing else is touched.\n"
 	       "\n"
 	       "  -n, --dry-run   list what would be removed, remove nothing\n"
 	       "\n"
@@ -142,6 +143,30 @@ static int remove_pins(const char *dir)
 	return err;
 }
 
+/* Files and directories netprof keeps outside the kernel: sidecar stats
+ * directories in /tmp and `topo up` state files in /run/netprof. */
+static void clean_files(struct cleanup_tally *t, const char *dir, const char *prefix,
+			const char *kind)
+{
+	char path[PATH_MAX * 2];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		int err = 0;
+
+		if (strncmp(e->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (!t->dry_run)
+			err = e->d_type == DT_DIR ? remove_pins(path) : (unlink(path) ? -errno : 0);
+		report(t, kind, path, err);
+	}
+	closedir(d);
+}
+
 static void clean_pins(struct cleanup_tally *t)
 {
 	if (access(BPFFS_NETPROF_DIR, F_OK) != 0)
@@ -157,15 +182,13 @@ int cmd_cleanup(int argc, char **argv)
 		{}
 	};
 	struct cleanup_tally t = {};
-	int opt, rc;
+	int opt;
 
-	while ((opt = getopt_long(argc, argv, ":nvh", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt("cleanup", opt, argv)) > 0)
-			continue;
-		if (rc < 0)
-			return EXIT_USAGE;
+	while ((opt = cli_next_opt("cleanup", argc, argv, ":nvh", longopts)) != -1) {
 		switch (opt) {
-		case 'h':
+		case CLI_ERROR:
+			return EXIT_USAGE;
+		case CLI_HELP:
 			help();
 			return 0;
 		case 'n':
@@ -173,10 +196,8 @@ int cmd_cleanup(int argc, char **argv)
 			break;
 		}
 	}
-	if (optind < argc) {
-		usage_error("cleanup: unexpected argument '%s' (see 'netprof cleanup -h')", argv[optind]);
+	if (!cli_no_args("cleanup", argc, argv))
 		return EXIT_USAGE;
-	}
 	if (!cli_require_caps())
 		return 1;
 
@@ -188,6 +209,8 @@ int cmd_cleanup(int argc, char **argv)
 	clean_netns(&t);
 	clean_links(&t);
 	clean_pins(&t);
+	clean_files(&t, "/tmp", "netprof-sidecar-", "directory");
+	clean_files(&t, "/run/netprof", "", "state");
 	out_array_end();
 	out_uint("removed", NULL, t.removed);
 	out_uint("failed", NULL, t.failed);

@@ -15,20 +15,26 @@ static const struct command commands[] = {
 	  "the hop tracer (issue #5)", NEEDS_PROFILER },
 	{ "compare", NULL, "run several datapaths with one workload, side by side",
 	  "the hop tracer (issue #5)", NEEDS_PROFILER },
-	{ "topo", NULL, "build, show or remove an emulated CNI datapath",
-	  "the emulated datapaths (issue #4)", NEEDS_PROFILER },
-	{ "serve", NULL, "answer load-generator tests (like netserver or iperf3 -s)",
-	  "the load generator (issue #3)", 0 },
-	{ "load", NULL, "drive a workload against 'netprof serve' (like netperf or iperf3 -c)",
-	  "the load generator (issue #3)", 0 },
+	{ "topo", cmd_topo, "build, show or remove an emulated CNI datapath", NULL,
+	  NEEDS_PROFILER },
+	{ "serve", cmd_serve, "answer load-generator tests (like netserver or iperf3 -s)",
+	  NULL, 0 },
+	{ "load", cmd_load, "drive a workload against 'netprof serve' (like netperf or iperf3 -c)",
+	  NULL, 0 },
+	{ "trace", cmd_trace, "follow packets through existing netprof namespaces, hop by hop",
+	  NULL, NEEDS_PROFILER },
+	{ "profile", cmd_profile, "sample on-CPU stacks: folded stacks and cost categories",
+	  NULL, NEEDS_PROFILER },
+	{ "categorize", cmd_categorize, "cost categories of a folded-stacks file", NULL, 0 },
 	{ "check", cmd_check, "probe what this kernel offers a datapath profiler", NULL,
 	  NEEDS_PROFILER },
 	{ "cleanup", cmd_cleanup, "remove whatever a killed run left behind", NULL,
 	  NEED_CAP(NP_CAP_NET_ADMIN) | NEED_CAP(NP_CAP_SYS_ADMIN) },
 	{ "report", NULL, "print a saved run's report from results/",
 	  "the hop tracer (issue #5)", 0 },
-	{ "flame", NULL, "render folded stacks as an SVG flame graph",
-	  "the CPU profile (issue #6)", 0 },
+	{ "flame", cmd_flame, "render folded stacks as an SVG flame graph", NULL, 0 },
+	/* The sidecar's proxy: netprof starts it in each pod, so it is hidden. */
+	{ "proxy", cmd_proxy, NULL, NULL, 0 },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -44,8 +50,9 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < NR_COMMANDS; i++)
-		fprintf(f, "  %-9s %s%s\n", commands[i].name, commands[i].summary,
-			commands[i].run ? "" : " (not in this build yet)");
+		if (commands[i].summary)
+			fprintf(f, "  %-9s %s%s\n", commands[i].name, commands[i].summary,
+				commands[i].run ? "" : " (not in this build yet)");
 	fprintf(f,
 		"\n"
 		"Options:\n"

@@ -133,11 +133,20 @@ void jw_finish(struct json_writer *w)
 
 static struct json_writer out_writer;
 static bool out_is_json;
+static FILE *out_file;
+/* Before out_init, plain stdout. */
+#define OUT_FILE (out_file ? out_file : stdout)
 
 void out_init(bool json)
 {
+	out_to(stdout, json);
+}
+
+void out_to(FILE *f, bool json)
+{
+	out_file = f;
 	out_is_json = json;
-	jw_init(&out_writer, stdout, true);
+	jw_init(&out_writer, f, true);
 }
 
 bool out_json(void) { return out_is_json; }
@@ -171,7 +180,7 @@ void out_array_end(void)
 		if (out_is_json)				\
 			jw_fn(&out_writer, key, value);		\
 		else if (fmt)					\
-			printf(fmt, value);			\
+			fprintf(OUT_FILE, fmt, value);		\
 	} while (0)
 
 void out_string(const char *key, const char *fmt, const char *value)
@@ -179,7 +188,7 @@ void out_string(const char *key, const char *fmt, const char *value)
 	if (out_is_json)
 		jw_string(&out_writer, key, value);
 	else if (fmt)
-		printf(fmt, value ? value : "-");
+		fprintf(OUT_FILE, fmt, value ? value : "-");
 }
 
 void out_uint(const char *key, const char *fmt, uint64_t value)
@@ -192,8 +201,38 @@ void out_int(const char *key, const char *fmt, int64_t value)
 	OUT_VALUE(jw_int, key, fmt, (long long)value);
 }
 
+/* A figure that could not be measured prints as "-" in the width its format gives. */
+static void print_unmeasured(const char *fmt)
+{
+	const char *pct = strchr(fmt, '%'), *conv;
+	int width = 0;
+
+	if (!pct) {
+		fputs(fmt, OUT_FILE);
+		return;
+	}
+	fwrite(fmt, 1, pct - fmt, OUT_FILE);
+	conv = pct + 1;
+	while (*conv && strchr("-+ #0", *conv))
+		conv++;
+	while (*conv >= '0' && *conv <= '9')
+		width = width * 10 + (*conv++ - '0');
+	if (*conv == '.')
+		for (conv++; *conv >= '0' && *conv <= '9'; conv++)
+			;
+	while (*conv && strchr("hlLqjzt", *conv))
+		conv++;
+	fprintf(OUT_FILE, "%*s", width, "-");
+	if (*conv)
+		fputs(conv + 1, OUT_FILE);
+}
+
 void out_double(const char *key, const char *fmt, double value)
 {
+	if (!out_is_json && fmt && (isnan(value) || isinf(value))) {
+		print_unmeasured(fmt);
+		return;
+	}
 	OUT_VALUE(jw_double, key, fmt, value);
 }
 
@@ -202,7 +241,7 @@ void out_bool(const char *key, const char *fmt, bool value)
 	if (out_is_json)
 		jw_bool(&out_writer, key, value);
 	else if (fmt)
-		printf(fmt, value ? "yes" : "no");
+		fprintf(OUT_FILE, fmt, value ? "yes" : "no");
 }
 
 void out_text(const char *fmt, ...)
@@ -212,7 +251,7 @@ void out_text(const char *fmt, ...)
 	if (out_is_json)
 		return;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(OUT_FILE, fmt, ap);
 	va_end(ap);
 }
 
@@ -220,5 +259,5 @@ void out_finish(void)
 {
 	if (out_is_json)
 		jw_finish(&out_writer);
-	fflush(stdout);
+	fflush(OUT_FILE);
 }

@@ -39,6 +39,9 @@ void jw_finish(struct json_writer *w);
 
 /* The process-wide output: stdout, text unless --json was given. */
 void out_init(bool json);
+/* Sends what follows to `f` (JSON or text) until the next out_to/out_init:
+ * the same print calls then write a report file. */
+void out_to(FILE *f, bool json);
 bool out_json(void);
 void out_object_begin(const char *key);
 void out_object_end(void);

@@ -1,0 +1,184 @@
+/*
+ * The hop tracer's maps, shared by bpf/hops.bpf.c and user/hops.c.
+ * Only __u8.._u64 here: user space must not see kernel typedefs.
+ *
+ * A hop is one place a packet was seen: a tc hook on a device, a netfilter
+ * hook slot, a packet-path tracepoint. It is encoded in 32 bits:
+ *   kind (8) | netns index (8) | where (16: ifindex, or hook*16+slot)
+ * Netns indexes are given by user space for the run's own namespaces only;
+ * packets in any other namespace are ignored.
+ */
+#ifndef NETPROF_HOPS_H
+#define NETPROF_HOPS_H
+
+enum hop_kind {
+	HOP_NONE = 0,
+	HOP_TC_INGRESS,		/* clsact ingress of a device */
+	HOP_TC_EGRESS,		/* clsact egress of a device */
+	HOP_NF,			/* a netfilter hook slot */
+	HOP_DEV_QUEUE,		/* net_dev_queue: handed to a device's qdisc layer */
+	HOP_DEV_XMIT,		/* net_dev_xmit: the driver took it */
+	HOP_BACKLOG,		/* netif_rx: queued to the per-CPU backlog (veth, macvlan) */
+	HOP_RECEIVE,		/* netif_receive_skb: entered the receive stack */
+	HOP_GRO,		/* napi_gro_receive_entry */
+	HOP_SOCKET,		/* tcp_probe: reached an established TCP socket */
+	HOP_DROP,		/* kfree_skb: dropped (where = reason) */
+	HOP_XDP,		/* XDP on a device (only with --xdp) */
+	HOP_KIND_MAX,
+};
+
+#define HOP_ENCODE(kind, ns, where) \
+	(((__u32)(kind) << 24) | (((__u32)(ns) & 0xff) << 16) | ((__u32)(where) & 0xffff))
+#define HOP_KIND(hop)  ((hop) >> 24)
+#define HOP_NS(hop)    (((hop) >> 16) & 0xff)
+#define HOP_WHERE(hop) ((hop) & 0xffff)
+
+/*
+ * Netfilter slots: a program at each of these priorities on every hook, so
+ * the time between two slots is the time spent in the tables registered
+ * between them (raw -300, conntrack -200, mangle -150, DNAT -100, filter 0,
+ * security 50, SNAT 100, conntrack confirm at INT_MAX, after the last slot).
+ * Slots 0 and 1 are adjacent priorities with nothing between them: their
+ * gap is what one slot program itself costs, subtracted from the others.
+ * Only slot 0 is a hop of the path; the others only time the tables.
+ */
+#define NF_SLOTS 9
+#define NF_HOOKS 5	/* PRE_ROUTING, LOCAL_IN, FORWARD, LOCAL_OUT, POST_ROUTING */
+#define NF_SLOT_PRIORITIES { -2147483647, -2147483646, -250, -175, -125, -50, 25, 250, 2147483646 }
+#define NF_CALIBRATION_SLOT 0	/* the segment from slot 0 to slot 1 */
+#define NF_WHERE(hook, slot) ((hook) * 16 + (slot))
+#define NF_WHERE_HOOK(where) ((where) / 16)
+#define NF_WHERE_SLOT(where) ((where) % 16)
+
+#define MAX_NETNS 64
+#define MAX_PATH_HOPS 40
+
+/* Log-linear latency buckets: 4 per power of two, up to ~2^40 ns. */
+#define LAT_SUB_BITS 2
+#define LAT_BUCKETS (41 << LAT_SUB_BITS)
+
+enum flow_dir { DIR_REQUEST = 0, DIR_RESPONSE = 1, DIR_OTHER = 2, DIR_MAX = 3 };
+
+/* Set by user space: which traffic is the workload's, and how much to trace. */
+struct hops_config {
+	__u32 server_ip;	/* network order; 0 = any */
+	__u16 server_port;	/* network order; 0 = any */
+	__u16 service_port;	/* network order: the ClusterIP's port, if any */
+	__u32 sample_every;	/* trace 1 packet in N (1 = all) */
+	__u32 pad;
+};
+
+struct netns_info {
+	__u32 index;		/* 1..MAX_NETNS-1 */
+};
+
+enum dev_kind { DEV_OTHER = 0, DEV_VETH, DEV_MACVLAN, DEV_BRIDGE, DEV_VXLAN, DEV_LOOPBACK };
+
+struct dev_key {
+	__u32 ns_index;
+	__u32 ifindex;
+};
+
+struct dev_info {
+	__u32 kind;		/* enum dev_kind */
+};
+
+/* Per device, per direction: what the tc probes counted. */
+struct dev_counters {
+	__u64 packets[2];	/* [0] ingress, [1] egress */
+	__u64 bytes[2];
+};
+
+/* Live state of one traced packet, keyed by its kernel sk_buff address. */
+struct pkt_state {
+	__u64 first_ts, last_ts;
+	__u64 nf_ns;		/* time between netfilter slots */
+	__u32 last_hop;
+	__u32 last_nf_hop;	/* the last netfilter slot passed */
+	__u32 path_hash;
+	__u32 last_softirq_cpu, last_softirq_gen;
+	__u16 nhops, veth, macvlan, backlog, softirq_passes, nf_hooks;
+	__u8 dir, redirected;
+	__u8 pad[2];
+	__u32 hops[MAX_PATH_HOPS];
+};
+
+/* A distinct path, keyed by the hash of its hop sequence and direction. */
+struct path_key {
+	__u32 hash;
+	__u32 dir;
+};
+
+struct path_value {
+	__u64 count;
+	__u64 total_ns;		/* first hop to last, summed over packets */
+	__u64 softirq_passes;	/* summed over packets */
+	__u64 nf_ns;		/* summed over packets */
+	__u32 nhops;
+	__u32 truncated;	/* more hops than MAX_PATH_HOPS */
+	__u16 veth, macvlan, backlog, nf_hooks;	/* per packet: fixed by the path */
+	__u32 hops[MAX_PATH_HOPS];
+};
+
+/* Time from one hop to the next. */
+struct hop_pair {
+	__u32 from, to;
+};
+
+struct lat_hist {
+	__u64 count, sum_ns;
+	__u64 buckets[LAT_BUCKETS];
+};
+
+/* Time inside netfilter: per netns, hook and slot-to-slot segment. */
+struct nf_key {
+	__u32 ns_index;
+	__u16 hook, slot;	/* the segment from slot to slot+1 */
+};
+
+struct nf_value {
+	__u64 packets, ns;
+};
+
+struct drop_key {
+	__u32 reason;
+	__u32 last_hop;		/* where the packet was last seen */
+};
+
+/* Global counters, per CPU, indexed by enum hops_counter. */
+enum hops_counter {
+	CNT_PKTS_TRACED,	/* packets followed from their first hop */
+	CNT_PKTS_FINISHED,	/* ...and to their end (socket, drop or free) */
+	CNT_PKTS_SKIPPED,	/* not sampled */
+	CNT_STATE_FULL,		/* could not follow: packet map full */
+	CNT_PATH_TRUNCATED,	/* more hops than MAX_PATH_HOPS */
+	CNT_PATHS_FULL,		/* path map full */
+	CNT_VANISHED,		/* freed with no tracepoint (e.g. coalesced into another skb) */
+	CNT_PAIRS_FULL,		/* hop-pair map full */
+	CNT_HOPS,		/* hops recorded */
+	CNT_VETH,		/* veth crossings (backlog enqueues on a veth) */
+	CNT_MACVLAN,		/* macvlan crossings */
+	CNT_BACKLOG,		/* backlog enqueues */
+	CNT_SOFTIRQ_PASSES,	/* NET_RX softirq invocations a traced packet ran in */
+	CNT_NF_HOOKS,		/* netfilter hooks traversed */
+	CNT_NF_NS,		/* ns spent between netfilter slots */
+	CNT_DROPS,		/* traced packets dropped */
+	CNT_CTX_SWITCHES,	/* sched_switch away from a task of the run's cgroup */
+	CNT_CTX_INVOLUNTARY,	/* ...of which preemptions */
+	CNT_WAKEUPS,		/* sched_wakeup of a task of the run's cgroup */
+	CNT_NET_RX_SOFTIRQS,	/* NET_RX softirq entries on any CPU */
+	CNT_NET_TX_SOFTIRQS,
+	CNT_NET_RX_RAISED,
+	CNT_DIR_PKTS,		/* + dir: finished packets per direction (3 slots) */
+	CNT_DIR_PKTS_END = CNT_DIR_PKTS + DIR_MAX - 1,
+	CNT_MAX,
+};
+
+/* sock_ops aggregates for the run's cgroup. */
+struct sockops_stats {
+	__u64 rtt_samples, rtt_sum_us, rtt_min_us, rtt_max_us;
+	__u64 retransmits, rto_expired;
+	__u64 state_changes, established, closed;
+};
+
+#endif
