@@ -29,6 +29,12 @@
 #define STALE_NS (200ULL * 1000 * 1000)
 
 const volatile struct hops_config trace_cfg = { .sample_every = 1 };
+/*
+ * With netfilter probes on, packets are followed from where they are born
+ * (a namespace's OUTPUT hook), so every other probe can drop a packet it is
+ * not following after one lookup: sampled-out packets cost almost nothing.
+ */
+const volatile bool start_at_output = false;
 const volatile __u64 run_cgroup_id = 0;
 
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
@@ -54,6 +60,21 @@ struct {
 	__type(value, struct dev_counters);
 } dev_stats SEC(".maps");
 
+/* net_device address -> its namespace index and kind: one lookup per hop
+ * instead of three kernel reads and two lookups. The run's devices outlive
+ * the tracer, so an address is not reused while it runs. */
+struct dev_cached {
+	__u32 ns_index;
+	__u32 kind;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct dev_cached);
+} dev_cache SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);		/* resized by user space */
@@ -69,7 +90,7 @@ struct {
 } paths SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);	/* no atomics on the hot path */
 	__uint(max_entries, 4096);
 	__type(key, struct hop_pair);
 	__type(value, struct lat_hist);
@@ -140,11 +161,27 @@ static __always_inline __u32 ns_index_of_net(struct net *net)
 	return ni ? ni->index : 0;
 }
 
+static __always_inline __u32 dev_kind(__u32 ns, __u32 ifindex);
+
+static __always_inline struct dev_cached dev_lookup(struct net_device *dev)
+{
+	__u64 key = (__u64)dev;
+	struct dev_cached *c, v = {};
+
+	if (!dev)
+		return v;
+	c = bpf_map_lookup_elem(&dev_cache, &key);
+	if (c)
+		return *c;
+	v.ns_index = ns_index_of_net(BPF_CORE_READ(dev, nd_net.net));
+	v.kind = v.ns_index ? dev_kind(v.ns_index, BPF_CORE_READ(dev, ifindex)) : DEV_OTHER;
+	bpf_map_update_elem(&dev_cache, &key, &v, BPF_ANY);
+	return v;
+}
+
 static __always_inline __u32 ns_index_of_dev(struct net_device *dev)
 {
-	if (!dev)
-		return 0;
-	return ns_index_of_net(BPF_CORE_READ(dev, nd_net.net));
+	return dev_lookup(dev).ns_index;
 }
 
 static __always_inline __u32 dev_kind(__u32 ns, __u32 ifindex)
@@ -189,11 +226,11 @@ static __always_inline void latency_add(__u32 from, __u32 to, __u64 ns)
 		if (!h)
 			return;
 	}
-	__sync_fetch_and_add(&h->count, 1);
-	__sync_fetch_and_add(&h->sum_ns, ns);
+	h->count++;
+	h->sum_ns += ns;
 	b = lat_bucket(ns);
 	if (b < LAT_BUCKETS)
-		__sync_fetch_and_add(&h->buckets[b], 1);
+		h->buckets[b]++;
 }
 
 /* Which way the workload's packet goes, from its IPv4 and L4 headers. */
@@ -304,7 +341,7 @@ static __always_inline struct pkt_state *record_hop(struct sk_buff *skb, __u32 k
 		__u32 flow_hash;
 		__u8 dir;
 
-		if (!ns || kind == HOP_SOCKET || kind == HOP_DROP)
+		if (!ns || kind == HOP_SOCKET || kind == HOP_DROP || (start_at_output && !origin))
 			return NULL;
 		if (classify(skb, &dir, &flow_hash))
 			return NULL;
@@ -356,6 +393,14 @@ static __always_inline struct pkt_state *record_hop(struct sk_buff *skb, __u32 k
 	return st;
 }
 
+/* Cheap exit for a packet no probe is following (see start_at_output). */
+static __always_inline bool not_followed(struct sk_buff *skb)
+{
+	__u64 key = (__u64)skb;
+
+	return start_at_output && !bpf_map_lookup_elem(&packets, &key);
+}
+
 /* ---- tc: every device of the topology, ingress and egress ---- */
 
 static __always_inline void count_dev(__u32 ns, __u32 ifindex, int egress, __u32 len)
@@ -377,15 +422,21 @@ static __always_inline void count_dev(__u32 ns, __u32 ifindex, int egress, __u32
 
 static __always_inline int tc_hop(struct __sk_buff *ctx, int egress)
 {
+	struct dev_cached dc;
 	struct sk_buff *skb;
 	struct pkt_state *st;
 	__u32 ns;
 
 	skb = bpf_cast_to_kern_ctx(ctx);
-	ns = ns_index_of_dev(BPF_CORE_READ(skb, dev));
+	dc = dev_lookup(BPF_CORE_READ(skb, dev));
+	ns = dc.ns_index;
+	/* Every packet counts per device, followed or not (the cross-check
+	 * with the device's own counters). */
 	count_dev(ns, ctx->ifindex, egress, ctx->len);
+	if (not_followed(skb))
+		return TC_ACT_UNSPEC;
 	st = record_hop(skb, egress ? HOP_TC_EGRESS : HOP_TC_INGRESS, ns, ctx->ifindex, false);
-	if (st && dev_kind(ns, ctx->ifindex) == DEV_MACVLAN)
+	if (st && dc.kind == DEV_MACVLAN)
 		st->macvlan++;
 	/* Let the next filter (a datapath's own program) decide. */
 	return TC_ACT_UNSPEC;
@@ -461,6 +512,21 @@ static __always_inline int nf_hop(struct bpf_nf_ctx *ctx, __u32 slot)
 	return NF_ACCEPT;
 }
 
+/*
+ * In a namespace without netfilter rules only this runs, at OUTPUT: it marks
+ * where a packet is born (so every other probe can ignore packets it does
+ * not follow) without counting as a netfilter hook the kernel would run.
+ */
+SEC("netfilter")
+int hop_origin(struct bpf_nf_ctx *ctx)
+{
+	const struct nf_hook_state *state = ctx->state;
+
+	if (BPF_CORE_READ(state, hook) == NF_INET_LOCAL_OUT)
+		record_hop(ctx->skb, HOP_SEND, ns_index_of_net(BPF_CORE_READ(state, net)), 0, true);
+	return NF_ACCEPT;
+}
+
 #define NF_SLOT_PROG(n)							\
 	SEC("netfilter")						\
 	int hop_nf_slot##n(struct bpf_nf_ctx *ctx) { return nf_hop(ctx, n); }
@@ -478,7 +544,11 @@ NF_SLOT_PROG(8)
 
 static __always_inline void on_dev_queue(struct sk_buff *skb)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct net_device *dev;
+
+	if (not_followed(skb))
+		return;
+	dev = BPF_CORE_READ(skb, dev);
 
 	record_hop(skb, HOP_DEV_QUEUE, ns_index_of_dev(dev), BPF_CORE_READ(dev, ifindex), false);
 }
@@ -494,14 +564,20 @@ static __always_inline void on_dev_xmit(struct sk_buff *skb, struct net_device *
 
 static __always_inline void on_netif_rx(struct sk_buff *skb)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
-	__u32 ns = ns_index_of_dev(dev), ifindex = BPF_CORE_READ(dev, ifindex), kind;
-	struct pkt_state *st = record_hop(skb, HOP_BACKLOG, ns, ifindex, false);
+	struct net_device *dev;
+	struct dev_cached dc;
+	struct pkt_state *st;
+	__u32 kind;
 
+	if (not_followed(skb))
+		return;
+	dev = BPF_CORE_READ(skb, dev);
+	dc = dev_lookup(dev);
+	st = record_hop(skb, HOP_BACKLOG, dc.ns_index, BPF_CORE_READ(dev, ifindex), false);
 	if (!st)
 		return;
 	st->backlog++;
-	kind = dev_kind(ns, ifindex);
+	kind = dc.kind;
 	if (kind == DEV_VETH)
 		st->veth++;
 	else if (kind == DEV_MACVLAN)
@@ -510,7 +586,11 @@ static __always_inline void on_netif_rx(struct sk_buff *skb)
 
 static __always_inline void on_receive(struct sk_buff *skb, __u32 kind)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct net_device *dev;
+
+	if (not_followed(skb))
+		return;
+	dev = BPF_CORE_READ(skb, dev);
 
 	record_hop(skb, kind, ns_index_of_dev(dev), BPF_CORE_READ(dev, ifindex), false);
 }

@@ -24,6 +24,7 @@ enum hop_kind {
 	HOP_SOCKET,		/* tcp_probe: reached an established TCP socket */
 	HOP_DROP,		/* kfree_skb: dropped (where = reason) */
 	HOP_XDP,		/* XDP on a device (only with --xdp) */
+	HOP_SEND,		/* left its socket: OUTPUT of a namespace without rules */
 	HOP_KIND_MAX,
 };
 

@@ -79,6 +79,7 @@ for round in $(seq "$ROUNDS"); do
 	out=$($C "$NETPROF" load pingpong -s $SRV -t "$DUR" -w 1 --json)
 	add np_pp_mean "$(jq .latency_half_round_trip_us.mean_us <<<"$out")"
 	add np_pp_p50 "$(jq .latency_half_round_trip_us.p50_us <<<"$out")"
+	add np_pp_tps "$(jq .transactions_per_s <<<"$out")"
 	[ $((round % 2)) = 1 ] && sp=$($C sockperf pp --tcp -i $SRV -p 11111 -t "$DUR" 2>&1 | sed 's/\x1b\[[0-9;]*m//g')
 	add sp_pp_mean "$(grep -oP 'avg-latency=\K[0-9.]+' <<<"$sp")"
 	add sp_pp_p50 "$(grep -oP 'percentile 50.000 =\s*\K[0-9.]+' <<<"$sp")"
@@ -114,7 +115,8 @@ row "stream 4 streams, Gbit/s (vs iperf3)" "$(m np_stream4)" "$(m ip_stream4)" "
 row "pingpong RTT/2 mean, us (vs sockperf avg)" "$(m np_pp_mean)" "$(m sp_pp_mean)" "<= 1.05"
 row "pingpong RTT/2 p50, us (vs sockperf p50)" "$(m np_pp_p50)" "$(m sp_pp_p50)" "<= 1.05"
 implied=$(awk -v h="$(m sp_pp_mean)" 'BEGIN { print 1e6 / (2 * h) }')
-row "rr 1 conn, trans/s (vs 1/sockperf RTT)" "$(m np_rr)" "$implied" ">= 1.0"
+row "rr 1 conn 100 B, trans/s (vs 1/sockperf RTT)" "$(m np_rr)" "$implied" ">= 1.0"
+row "pingpong 14 B, trans/s (vs 1/sockperf RTT)" "$(m np_pp_tps)" "$implied" ">= 1.0"
 sizes=(1 64 4096 262144)
 for i in 0 1 2 3; do
 	row "sweep ${sizes[$i]} B bandwidth, Gbit/s (vs qperf)" "$(m np_bw$i)" "$(m qp_bw$i)" "(info)"

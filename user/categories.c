@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "categories.h"
+#include "folded.h"
 #include "log.h"
 #include "output.h"
 
@@ -218,42 +219,43 @@ int categories_classify(const struct categories *c, const char *const *frames, i
 int categories_tally_folded(const struct categories *c, FILE *folded, const char *name,
 			    struct category_totals *t)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int line_no = 0;
+	struct folded_profile prof;
+	const struct folded_node *n;
+	const char **frames = NULL;
+	int err;
 
 	memset(t, 0, sizeof(*t));
-	while ((len = getline(&line, &cap, folded)) > 0) {
-		const char *frames[512];
-		char *space, *save = NULL, *tok, *end;
-		unsigned long long count;
-		int n = 0;
-
-		line_no++;
-		if (line[len - 1] == '\n')
-			line[--len] = '\0';
-		space = strrchr(line, ' ');
-		if (!space || !space[1]) {
-			pr_warn("%s:%d: expected 'frame;frame;... count'", name, line_no);
-			free(line);
-			return -EINVAL;
-		}
-		*space = '\0';
-		errno = 0;
-		count = strtoull(space + 1, &end, 10);
-		if (errno || *end || !count) {
-			pr_warn("%s:%d: count is not a positive integer", name, line_no);
-			free(line);
-			return -EINVAL;
-		}
-		for (tok = strtok_r(line, ";", &save); tok && n < 512; tok = strtok_r(NULL, ";", &save))
-			frames[n++] = tok;
-		t->samples[categories_classify(c, frames, n)] += count;
-		t->total += count;
+	/* The same strict parser as `netprof flame`: every bad line is named. */
+	folded_profile_init(&prof, 20);
+	err = folded_parse(&prof, folded, name);
+	if (err) {
+		for (size_t i = 0; i < prof.nr_kept_errors; i++)
+			pr_warn("%s", prof.errors[i]);
+		if (prof.nr_errors > prof.nr_kept_errors)
+			pr_warn("%s: %zu more errors", name, prof.nr_errors - prof.nr_kept_errors);
+		goto out;
 	}
-	free(line);
-	return 0;
+	frames = calloc(prof.max_depth + 1, sizeof(*frames));
+	if (!frames) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Every frame path with samples of its own is one stack. */
+	for (n = folded_next(&prof.root, true); n; n = folded_next(n, true)) {
+		const struct folded_node *f = n;
+		int depth = n->depth;
+
+		if (!n->self)
+			continue;
+		for (int i = depth - 1; i >= 0 && f && f->parent; i--, f = f->parent)
+			frames[i] = f->name;
+		t->samples[categories_classify(c, frames, depth)] += n->self;
+		t->total += n->self;
+	}
+out:
+	free(frames);
+	folded_profile_free(&prof);
+	return err;
 }
 
 void categories_print(const struct categories *c, const struct category_totals *t,

@@ -303,10 +303,11 @@ int cmd_flame(int argc, char **argv)
 		uint64_t only_a = folded_samples_missing_from(&profiles[0], &profiles[1]);
 
 		snprintf(subtitle, sizeof(subtitle),
-			 "width: %s (%llu samples); color: share change from %s (%llu samples), "
-			 "red grew, blue shrank; %.1f%% of A in frames B lacks, not drawn",
-			 argv[optind + 1], (unsigned long long)profiles[1].root.total, argv[optind],
-			 (unsigned long long)profiles[0].root.total,
+			 "A: %s (%llu samples)  B: %s (%llu samples)\n"
+			 "width: B; color: share change from A to B, red grew, blue shrank; "
+			 "%.1f%% of A in frames B lacks, not drawn",
+			 argv[optind], (unsigned long long)profiles[0].root.total, argv[optind + 1],
+			 (unsigned long long)profiles[1].root.total,
 			 100.0 * only_a / profiles[0].root.total);
 		if (!title_given)
 			o.title = "Differential flame graph";

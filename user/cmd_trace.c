@@ -38,6 +38,10 @@ static void help(void)
 	       "  --sample N            follow 1 packet in N (default 1: every packet)\n"
 	       "  --max-packets N       packets followed at once (default 16384)\n"
 	       "  --all-paths           every distinct path, not only the most common ones\n"
+	       "  --nf-detail           time every netfilter table apart (9 slots a hook, not 4:\n"
+	       "                        raw+conntrack and the rest)\n"
+	       "  --wire NS/DEV,...     the veth standing for the NIC between nodes: its backlog\n"
+	       "                        enqueue (one a real NIC does not add) is shown apart\n"
 	       "  --no-tc, --no-netfilter  leave those probes off\n"
 	       "  --json                the report as JSON\n"
 	       "\n"
@@ -63,7 +67,7 @@ static void close_tracer(void *arg)
 int cmd_trace(int argc, char **argv)
 {
 	enum { OPT_SERVICE_PORT = 0x2000, OPT_CGROUP, OPT_SAMPLE, OPT_MAX, OPT_NO_TC, OPT_NO_NF,
-	       OPT_NETNS, OPT_ALL_PATHS };
+	       OPT_NETNS, OPT_ALL_PATHS, OPT_WIRE, OPT_NF_DETAIL };
 	static const struct option longopts[] = {
 		{ "netns", required_argument, NULL, OPT_NETNS },
 		{ "duration", required_argument, NULL, 'd' },
@@ -74,12 +78,16 @@ int cmd_trace(int argc, char **argv)
 		{ "max-packets", required_argument, NULL, OPT_MAX },
 		{ "no-tc", no_argument, NULL, OPT_NO_TC },
 		{ "all-paths", no_argument, NULL, OPT_ALL_PATHS },
+		{ "wire", required_argument, NULL, OPT_WIRE },
+		{ "nf-detail", no_argument, NULL, OPT_NF_DETAIL },
 		{ "no-netfilter", no_argument, NULL, OPT_NO_NF },
 		CLI_COMMON_LONGOPTS,
 		{}
 	};
 	static struct hops_tracer *tracer;
-	static char netns_list[1024];
+	static char netns_list[1024], wire_list[512];
+	const char *wire[MAX_TRACE_NETNS];
+	int nr_wire = 0;
 	const char *netns[MAX_TRACE_NETNS];
 	struct hops_target t = { .sample_every = 1, .max_packets = 16384 };
 	uint64_t duration_ns = 0, v;
@@ -131,6 +139,12 @@ int cmd_trace(int argc, char **argv)
 		case OPT_ALL_PATHS:
 			t.all_paths = true;
 			break;
+		case OPT_NF_DETAIL:
+			t.nf_detail = true;
+			break;
+		case OPT_WIRE:
+			snprintf(wire_list, sizeof(wire_list), "%s", optarg);
+			break;
 		case OPT_NO_NF:
 			t.no_netfilter = true;
 			break;
@@ -161,8 +175,19 @@ int cmd_trace(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	for (char *save = NULL, *tok = strtok_r(wire_list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strchr(tok, '/') || nr_wire == MAX_TRACE_NETNS) {
+			usage_error("trace: --wire '%s': give NETNS/DEVICE (e.g. netprof-r1-node1/eth0)",
+				    tok);
+			return EXIT_USAGE;
+		}
+		wire[nr_wire++] = tok;
+	}
 	t.netns = netns;
 	t.nr_netns = n;
+	t.wire = wire;
+	t.nr_wire = nr_wire;
 	if (!cli_require_caps())
 		return 1;
 

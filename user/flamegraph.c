@@ -201,6 +201,7 @@ struct walk {
 	/* second pass */
 	FILE *f;
 	int height;
+	int subtitle_lines;
 };
 
 /*
@@ -443,6 +444,7 @@ static const char script[] =
 static void write_document(struct walk *w)
 {
 	const struct flame_options *o = w->o;
+	const char *subtitle = o->subtitle;
 	unsigned width = o->width;
 	FILE *f = w->f;
 
@@ -461,17 +463,17 @@ static void write_document(struct walk *w)
 	fprintf(f, "<text id=\"title\" x=\"%.1f\" y=\"24\" text-anchor=\"middle\">", width / 2.0);
 	xml_put(f, o->title, SIZE_MAX);
 	fputs("</text>\n", f);
-	for (const char *line = o->subtitle; line && *line;) {
-		size_t len = strcspn(line, "\n");
-		char *text = strndup(line, len);
+	/* One <text> per line of subtitle: SVG 1.1 text does not wrap. */
+	for (int i = 0; i < w->subtitle_lines; i++) {
+		size_t len = strcspn(subtitle, "\n");
+		char *line = strndup(subtitle, len);
 
 		fprintf(f, "<text class=\"subtitle\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
-			width / 2.0, TITLE_PAD + 12 + SUBTITLE_LINE * (int)(line != o->subtitle ? 1 : 0) * 0 +
-			0);
-		xml_put(f, text ? text : "", SIZE_MAX);
+			width / 2.0, TITLE_PAD + 12 + SUBTITLE_LINE * i);
+		xml_put(f, line ? line : "", SIZE_MAX);
 		fputs("</text>\n", f);
-		free(text);
-		line += len + (line[len] == '\n');
+		free(line);
+		subtitle += len + (subtitle[len] == '\n');
 	}
 	fprintf(f, "<text id=\"reset\" class=\"button\" x=\"%d\" y=\"24\" display=\"none\">Reset Zoom</text>\n"
 		   "<text id=\"search\" class=\"button\" x=\"%d\" y=\"24\" text-anchor=\"end\">Search</text>\n"
@@ -507,7 +509,10 @@ int flame_write_svg(FILE *f, const struct folded_profile *profile,
 	}
 	w.scale = (double)(o->width - 2 * X_PAD) / profile->root.total;
 	walk_frames(&w);
-	w.height = TOP_PAD + (int)(w.depth + 1) * FRAME_HEIGHT + BOTTOM_PAD;
+	for (const char *c = o->subtitle; c && *c; c++)
+		w.subtitle_lines += c == o->subtitle || c[-1] == '\n';
+	w.height = TITLE_PAD + SUBTITLE_LINE * w.subtitle_lines + GAP_ABOVE_FRAMES +
+		   (int)(w.depth + 1) * FRAME_HEIGHT + BOTTOM_PAD;
 	w.f = f;
 	/* stdio keeps no error code: the errno of the failed write says why
 	 * (EPIPE, ENOSPC), when nothing after it changed errno. */

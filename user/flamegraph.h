@@ -33,7 +33,7 @@ enum flame_palette {
 
 struct flame_options {
 	const char *title;
-	const char *subtitle;	/* NULL: none */
+	const char *subtitle;	/* NULL: none; a line per '\n' */
 	unsigned width;		/* pixels */
 	double min_frame_px;
 	enum flame_palette palette;

@@ -36,6 +36,7 @@
 struct traced_ns {
 	char name[64];
 	__u32 inum, index;
+	bool has_rules;			/* iptables or nftables rules: netfilter works here */
 	int nf_links[NF_HOOKS * NF_SLOTS];
 	int nr_nf_links;
 };
@@ -45,6 +46,7 @@ struct traced_dev {
 	char name[IF_NAMESIZE];
 	int ifindex;
 	enum dev_kind kind;
+	bool wire;			/* stands for the NIC between the nodes */
 	bool hook_created, attached[2];
 };
 
@@ -66,7 +68,9 @@ struct hops_tracer {
 	struct probe_note notes[MAX_NOTES];
 	int nr_notes;
 	bool use_tc, use_nf, use_btf_tp, use_sockops;
+	unsigned nf_slots;		/* bit k: slot k attached */
 };
+
 
 static const char *const tracepoints[] = {
 	"net_dev_queue", "net_dev_xmit", "netif_rx", "netif_receive_skb", "napi_gro_receive_entry",
@@ -79,11 +83,34 @@ static const char *const nf_hook_names[NF_HOOKS] = {
 	"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING",
 };
 
+/*
+ * Slots attached by default: the first, the calibration, the one after
+ * conntrack and the last, so a hook costs 4 program runs and still splits
+ * raw+conntrack from the filtering tables. --nf-detail attaches all 9.
+ */
+#define NF_DEFAULT_SLOTS ((1u << 0) | (1u << 1) | (1u << 3) | (1u << (NF_SLOTS - 1)))
+#define NF_ALL_SLOTS ((1u << NF_SLOTS) - 1)
+
 /* What runs between slot k and slot k+1 (see NF_SLOT_PRIORITIES). */
 static const char *const nf_segment_names[NF_SLOTS - 1] = {
 	"probe-cost", "raw", "conntrack", "mangle", "nat-dst", "filter", "security+nat-src",
 	"helpers",
 };
+
+/* The tables between attached slot k and the next attached one. */
+static const char *segment_label(const struct hops_tracer *h, int slot, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int k = slot; k < NF_SLOTS - 1; k++) {
+		if (k > slot && (h->nf_slots & (1u << k)))
+			break;
+		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", k > slot ? "+" : "",
+				 nf_segment_names[k]);
+	}
+	return buf;
+}
 
 static void note(struct hops_tracer *h, const char *name, bool on, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -131,7 +158,8 @@ static const char *kind_name(enum dev_kind k)
 }
 
 /* Parses `ip -d -o link show`: "N: name[@peer]: <FLAGS> ... \    kind ..." */
-static int discover_devices(struct hops_tracer *h, int ns_slot)
+static int discover_devices(struct hops_tracer *h, int ns_slot, const char *const *wire,
+			    int nr_wire)
 {
 	static char out[65536];
 	char *line, *save = NULL;
@@ -158,6 +186,13 @@ static int discover_devices(struct hops_tracer *h, int ns_slot)
 		d->ifindex = ifindex;
 		memcpy(d->name, name, IF_NAMESIZE);
 		d->kind = strstr(line, "<LOOPBACK") ? DEV_LOOPBACK : DEV_OTHER;
+		for (int w = 0; w < nr_wire; w++) {
+			const char *slash = strchr(wire[w], '/');
+
+			d->wire |= slash && !strcmp(slash + 1, d->name) &&
+				   !strncmp(wire[w], h->ns[ns_slot].name, slash - wire[w]) &&
+				   strlen(h->ns[ns_slot].name) == (size_t)(slash - wire[w]);
+		}
 		/* The kind is the first word of the third backslash-separated part. */
 		seg = strstr(line, "\\    ");
 		seg = seg ? strstr(seg + 5, "\\    ") : NULL;
@@ -169,6 +204,22 @@ static int discover_devices(struct hops_tracer *h, int ns_slot)
 		}
 	}
 	return 0;
+}
+
+/* Does netfilter do anything in this namespace? Any iptables rule or chain
+ * (either backend) or nftables table says yes. */
+static bool ns_has_rules(const char *ns)
+{
+	static char out[8192];
+	char *line, *save = NULL;
+
+	if (RUN(ns, out, sizeof(out), "iptables-legacy-save") == 0)
+		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (!strncmp(line, "-A ", 3))
+				return true;
+	if (RUN(ns, out, sizeof(out), "nft", "list", "ruleset") == 0 && strstr(out, "table "))
+		return true;
+	return false;
 }
 
 static int setup_namespaces(struct hops_tracer *h)
@@ -194,7 +245,8 @@ static int setup_namespaces(struct hops_tracer *h)
 		/* The nsfs file's inode is the namespace's inum, as the kernel sees it. */
 		h->ns[h->nr_ns].inum = st.st_ino;
 		h->ns[h->nr_ns].index = h->nr_ns + 1;
-		if (discover_devices(h, h->nr_ns) < 0) {
+		h->ns[h->nr_ns].has_rules = ns_has_rules(name);
+		if (discover_devices(h, h->nr_ns, h->target.wire, h->target.nr_wire) < 0) {
 			pr_warn("cannot list the devices of %s", name);
 			return -EIO;
 		}
@@ -230,6 +282,7 @@ static int open_and_load(struct hops_tracer *h, char *err_detail, size_t len)
 		h->skel->rodata->run_cgroup_id = st.st_ino;
 	bpf_map__set_max_entries(h->skel->maps.packets, h->target.max_packets ?: 16384);
 
+	h->skel->rodata->start_at_output = h->use_nf;
 	set_autoload_group(h->skel, "hop_tc_", h->use_tc);
 	set_autoload_group(h->skel, "hop_nf_", h->use_nf);
 	set_autoload_group(h->skel, "btf_", h->use_btf_tp);
@@ -376,7 +429,7 @@ static int attach_in_namespaces(struct hops_tracer *h)
 		h->skel->progs.hop_nf_slot6, h->skel->progs.hop_nf_slot7,
 		h->skel->progs.hop_nf_slot8,
 	};
-	unsigned tc_devs = 0, tc_failed = 0, nf_links = 0;
+	unsigned tc_devs = 0, tc_failed = 0, ruled = 0, origins = 0;
 	int nf_err = 0, tc_err = 0;
 
 	for (int n = 0; n < h->nr_ns; n++) {
@@ -385,17 +438,32 @@ static int attach_in_namespaces(struct hops_tracer *h)
 
 		if (saved < 0)
 			return saved;
-		for (int hook = 0; h->use_nf && hook < NF_HOOKS && !nf_err; hook++) {
+		if (h->use_nf && !ns->has_rules) {
+			/* NF_INET_LOCAL_OUT = 3 */
+			int fd = nf_link_create(bpf_program__fd(h->skel->progs.hop_origin),
+						NP_NFPROTO_IPV4, 3, priorities[0]);
+
+			if (fd < 0)
+				nf_err = fd;
+			else
+				ns->nf_links[ns->nr_nf_links++] = fd;
+			origins += fd >= 0;
+		}
+		ruled += h->use_nf && ns->has_rules;
+		for (int hook = 0; h->use_nf && ns->has_rules && hook < NF_HOOKS && !nf_err; hook++) {
 			for (int slot = 0; slot < NF_SLOTS; slot++) {
-				int fd = nf_link_create(bpf_program__fd(slot_progs[slot]),
-							NP_NFPROTO_IPV4, hook, priorities[slot]);
+				int fd;
+
+				if (!(h->nf_slots & (1u << slot)))
+					continue;
+				fd = nf_link_create(bpf_program__fd(slot_progs[slot]), NP_NFPROTO_IPV4,
+						    hook, priorities[slot]);
 
 				if (fd < 0) {
 					nf_err = fd;
 					break;
 				}
 				ns->nf_links[ns->nr_nf_links++] = fd;
-				nf_links++;
 			}
 		}
 		for (int i = 0; h->use_tc && i < h->nr_devs; i++) {
@@ -424,8 +492,10 @@ static int attach_in_namespaces(struct hops_tracer *h)
 			h->ns[n].nr_nf_links = 0;
 		}
 	} else if (h->use_nf) {
-		note(h, "netfilter", true, "%u links: %d slots on each of 5 hooks in %d namespaces",
-		     nf_links, NF_SLOTS, h->nr_ns);
+		note(h, "netfilter", true, "%d slots on each of 5 hooks in the %u namespaces with "
+		     "rules%s; an origin probe at OUTPUT in the %u without", __builtin_popcount(h->nf_slots),
+		     ruled, h->target.nf_detail ? "" : " (--nf-detail: one between every table)",
+		     origins);
 	}
 	if (h->use_tc)
 		note(h, "tc", tc_devs > 0, "clsact ingress+egress on %u devices%s%s", tc_devs,
@@ -465,6 +535,7 @@ int hops_open(struct hops_tracer **out, const struct hops_target *target)
 	if (!h)
 		return -ENOMEM;
 	h->target = *target;
+	h->nf_slots = target->nf_detail ? NF_ALL_SLOTS : NF_DEFAULT_SLOTS;
 	bpf_compat_init();
 	err = setup_namespaces(h);
 	if (err)
@@ -629,6 +700,41 @@ static void read_devices(struct hops_tracer *h, struct report_data *r)
 	free(vals);
 }
 
+/* hop_latency is per CPU: each entry comes back once per CPU, summed here. */
+static int read_percpu_hists(int fd, void **array)
+{
+	struct pair_hist { struct hop_pair key; struct lat_hist val; } *out = NULL;
+	int ncpu = libbpf_num_possible_cpus(), n = 0, cap = 0;
+	struct lat_hist *vals = calloc(ncpu, sizeof(*vals));
+	struct hop_pair key, next, *prev = NULL;
+
+	while (vals && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		if (n == cap) {
+			struct pair_hist *bigger = realloc(out, (cap = cap ? cap * 2 : 64) * sizeof(*out));
+
+			if (!bigger)
+				break;
+			out = bigger;
+		}
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].key = key;
+		for (int c = 0; c < ncpu; c++) {
+			out[n].val.count += vals[c].count;
+			out[n].val.sum_ns += vals[c].sum_ns;
+			for (int b = 0; b < LAT_BUCKETS; b++)
+				out[n].val.buckets[b] += vals[c].buckets[b];
+		}
+		n++;
+	}
+	free(vals);
+	*array = out;
+	return n;
+}
+
 static void read_report(struct hops_tracer *h, struct report_data *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -637,8 +743,7 @@ static void read_report(struct hops_tracer *h, struct report_data *r)
 	read_devices(h, r);
 	r->nr_paths = read_hash(bpf_map__fd(h->skel->maps.paths), sizeof(struct path_key),
 				sizeof(struct path_value), (void **)&r->paths);
-	r->nr_pairs = read_hash(bpf_map__fd(h->skel->maps.hop_latency), sizeof(struct hop_pair),
-				sizeof(struct lat_hist), (void **)&r->pairs);
+	r->nr_pairs = read_percpu_hists(bpf_map__fd(h->skel->maps.hop_latency), (void **)&r->pairs);
 	r->nr_nf = read_hash(bpf_map__fd(h->skel->maps.nf_time), sizeof(struct nf_key),
 			     sizeof(struct nf_value), (void **)&r->nf);
 	r->nr_drops = read_hash(bpf_map__fd(h->skel->maps.drops), sizeof(struct drop_key),
@@ -729,6 +834,30 @@ static double nf_inside_ns(const struct report_data *r, __u32 ns, __u32 hook, do
 	return sum;
 }
 
+static const struct traced_dev *find_dev(const struct hops_tracer *h, __u32 ns_index, int ifindex)
+{
+	for (int i = 0; i < h->nr_devs; i++)
+		if (h->ns[h->devs[i].ns].index == ns_index && h->devs[i].ifindex == ifindex)
+			return &h->devs[i];
+	return NULL;
+}
+
+/* Backlog enqueues of a path on the wire veth (which a real NIC does not add). */
+static unsigned path_wire_backlog(const struct hops_tracer *h, const struct path_value *p)
+{
+	unsigned n = 0;
+
+	for (__u32 i = 0; i < p->nhops && i < MAX_PATH_HOPS; i++) {
+		const struct traced_dev *d;
+
+		if (HOP_KIND(p->hops[i]) != HOP_BACKLOG)
+			continue;
+		d = find_dev(h, HOP_NS(p->hops[i]), HOP_WHERE(p->hops[i]));
+		n += d && d->wire;
+	}
+	return n;
+}
+
 /* Netfilter's own time for one packet on a path: its hooks' table times. */
 static double path_nf_ns(const struct report_data *r, const struct path_value *p, double cost)
 {
@@ -797,13 +926,6 @@ static const char *short_ns(const struct hops_tracer *h, __u32 index)
 	return name;
 }
 
-static const struct traced_dev *find_dev(const struct hops_tracer *h, __u32 ns_index, int ifindex)
-{
-	for (int i = 0; i < h->nr_devs; i++)
-		if (h->ns[h->devs[i].ns].index == ns_index && h->devs[i].ifindex == ifindex)
-			return &h->devs[i];
-	return NULL;
-}
 
 static void hop_place(const struct hops_tracer *h, __u32 hop, char *buf, size_t len)
 {
@@ -815,6 +937,9 @@ static void hop_place(const struct hops_tracer *h, __u32 hop, char *buf, size_t 
 		snprintf(buf, len, "%s netfilter", short_ns(h, ns));
 		break;
 	case HOP_SOCKET:
+		snprintf(buf, len, "%s socket", short_ns(h, ns));
+		break;
+	case HOP_SEND:
 		snprintf(buf, len, "%s socket", short_ns(h, ns));
 		break;
 	case HOP_DROP:
@@ -834,13 +959,16 @@ static void hop_action(const struct hops_tracer *h, const struct path_value *p, 
 {
 	__u32 hop = p->hops[i], kind = HOP_KIND(hop), ns = HOP_NS(hop), where = HOP_WHERE(hop);
 	__u32 next = i + 1 < (int)p->nhops ? p->hops[i + 1] : 0;
-	const struct traced_dev *d = find_dev(h, ns, where);
+	const struct traced_dev *d = find_dev(h, ns, where), *nd;
 
 	switch (kind) {
 	case HOP_TC_INGRESS:
 		/* Straight to another device's receive or transmit, with no
 		 * backlog enqueue or stack in between: a BPF redirect. */
-		if (next && HOP_KIND(next) == HOP_TC_INGRESS && HOP_WHERE(next) != where)
+		if (next && HOP_KIND(next) == HOP_TC_INGRESS && HOP_WHERE(next) != where &&
+		    (nd = find_dev(h, HOP_NS(next), HOP_WHERE(next))) && nd->kind == DEV_MACVLAN)
+			snprintf(buf, len, "macvlan rx_handler: on to the pod's macvlan (no backlog)");
+		else if (next && HOP_KIND(next) == HOP_TC_INGRESS && HOP_WHERE(next) != where)
 			snprintf(buf, len, "tc ingress: redirected by BPF into the peer (no backlog)");
 		else if (next && (HOP_KIND(next) == HOP_DEV_QUEUE || HOP_KIND(next) == HOP_DEV_XMIT ||
 				  HOP_KIND(next) == HOP_TC_EGRESS))
@@ -873,6 +1001,9 @@ static void hop_action(const struct hops_tracer *h, const struct path_value *p, 
 	case HOP_SOCKET:
 		snprintf(buf, len, "delivered to a TCP socket (peer port %u)", where);
 		break;
+	case HOP_SEND:
+		snprintf(buf, len, "sent (no netfilter rules in this namespace)");
+		break;
 	case HOP_DROP:
 		snprintf(buf, len, "dropped (skb drop reason %u)", where);
 		break;
@@ -903,6 +1034,7 @@ static void print_path(const struct hops_tracer *h, const struct report_data *r,
 	double cost = nf_probe_cost_ns(r);
 	const struct path_value *p = &r->paths[best].val;
 	__u64 dir_packets = r->counters[CNT_DIR_PKTS + dir];
+	unsigned wire = path_wire_backlog(h, p);
 
 	out_object_begin(NULL);
 	out_string("direction", "\n%s", title);
@@ -935,9 +1067,10 @@ static void print_path(const struct hops_tracer *h, const struct report_data *r,
 		out_object_end();
 	}
 	out_array_end();
-	out_uint("veth_crossings", "   per packet: %u veth crossings", p->veth);
+	out_uint("veth_crossings", "   per packet: %u veth crossings", p->veth - wire);
 	out_uint("macvlan_crossings", ", %u macvlan crossings", p->macvlan);
-	out_uint("backlog_enqueues", ", %u backlog enqueues", p->backlog);
+	out_uint("backlog_enqueues", ", %u backlog enqueues", p->backlog - wire);
+	out_uint("wire_backlog_enqueues", wire ? " (+%u on the wire veth, which a real NIC would not add)" : NULL, wire);
 	out_uint("netfilter_hooks", ", %u netfilter hooks", p->nf_hooks);
 	out_double("netfilter_us", " (%.2f us in netfilter)", path_nf_ns(r, p, cost) / 1e3);
 	out_double("netfilter_with_probes_us", NULL, p->count ? p->nf_ns / 1e3 / p->count : NAN);
@@ -977,8 +1110,10 @@ static void print_netfilter(const struct hops_tracer *h, const struct report_dat
 					if (k->ns_index != (__u32)n || k->hook != hook || k->slot != slot ||
 					    !v->packets)
 						continue;
+					char label[128];
+
 					out_object_begin(NULL);
-					out_string("table", " %s", nf_segment_names[slot]);
+					out_string("table", " %s", segment_label(h, slot, label, sizeof(label)));
 					out_double("mean_us", " %.2f", nf_segment_ns(v, cost) / 1e3);
 					out_uint("packets", NULL, v->packets);
 					out_object_end();
@@ -1003,6 +1138,7 @@ static void print_devices(const struct hops_tracer *h, const struct report_data 
 		out_string("netns", NULL, h->ns[d->ns].name);
 		out_string("device", NULL, d->name);
 		out_string("kind", NULL, kind_name(d->kind));
+		out_bool("wire", NULL, d->wire);
 		out_bool("traced", NULL, d->attached[0] && d->attached[1]);
 		out_uint("ingress_packets", NULL, r->devs[i].packets[0]);
 		out_uint("egress_packets", NULL, r->devs[i].packets[1]);
@@ -1198,11 +1334,14 @@ int hops_summarize(const struct hops_tracer *h, const struct hops_snapshot *snap
 	if (best >= 0 && r.paths[best].val.count) {
 		const struct path_value *p = &r.paths[best].val;
 
+		unsigned wire = path_wire_backlog(h, p);
+
 		s->valid = true;
 		s->hops = p->nhops;
-		s->veth = p->veth;
+		s->veth = p->veth - wire;
 		s->macvlan = p->macvlan;
-		s->backlog = p->backlog;
+		s->backlog = p->backlog - wire;
+		s->wire_backlog = wire;
 		s->nf_hooks = p->nf_hooks;
 		s->nf_us = path_nf_ns(&r, p, nf_probe_cost_ns(&r)) / 1e3;
 		s->softirq_passes = (double)p->softirq_passes / p->count;

@@ -26,7 +26,12 @@ struct hops_target {
 	uint32_t sample_every;		/* 1 = every packet */
 	uint32_t max_packets;		/* packets followed at once (map size) */
 	bool no_tc, no_netfilter;	/* leave these probes off (overhead A/B) */
+	bool nf_detail;			/* a slot between every table (9 per hook), not 4 */
 	bool all_paths;			/* print every distinct path, not the most common */
+	/* The veth standing for the NIC between the nodes ("NETNS/DEV"): its
+	 * backlog enqueue is one a real NIC would not add, shown apart. */
+	const char *const *wire;
+	int nr_wire;
 };
 
 int hops_open(struct hops_tracer **out, const struct hops_target *target);
@@ -34,6 +39,7 @@ int hops_open(struct hops_tracer **out, const struct hops_target *target);
 struct hops_summary {
 	bool valid;			/* a request path was seen */
 	double hops, veth, macvlan, backlog, nf_hooks, nf_us, softirq_passes, path_us;
+	double wire_backlog;		/* on the wire veth: not counted in veth/backlog */
 	double ctx_switches;		/* of the run's tasks, in total */
 	uint64_t packets_followed, packets_lost;
 };

@@ -51,10 +51,14 @@ enum lg_error_kind {
 const char *lg_error_name(enum lg_error_kind k);
 
 /*
- * Worker placement. AUTO pins when every worker of both sides can have a CPU
- * of its own with one to spare (2 x workers + 1 CPUs): on a smaller or busy
- * machine a pinned thread cannot step away from a CPU another process holds,
- * and the figures would measure that instead of the path.
+ * Worker placement. ON pins worker i of both sides: bulk workloads (stream,
+ * push, udp) put sender and receiver on different CPUs, request/response
+ * ones put worker i of both sides on CPU i, so no transaction waits for a
+ * wake-up on another (maybe idle) CPU. AUTO pins request/response workloads
+ * when 2 x workers <= CPUs, and leaves bulk ones to the scheduler: they need
+ * two CPUs, and pinned apart they cannot step away from a CPU that other work
+ * holds (on a shared 2-CPU machine a pinned stream fell from 12 to 1-5
+ * Gbit/s while iperf3, unpinned, kept 9-13). OFF never pins.
  */
 enum lg_pin { LG_PIN_AUTO, LG_PIN_ON, LG_PIN_OFF };
 
@@ -63,6 +67,10 @@ struct loadgen_opts {
 	char server[64];	/* numeric IPv4 or IPv6 address of `netprof serve` */
 	uint16_t port;		/* its control port */
 	char netns[64];		/* run the client inside this named netns ("" = here) */
+	/* Where the data connections go when not to the server's negotiated
+	 * port on the control address: a ClusterIP in front of the server. */
+	char data_addr[64];	/* "" = the control address */
+	uint16_t data_port;	/* with data_addr: the port to dial there */
 	uint32_t conns;		/* connections, streams or UDP flows */
 	uint32_t threads;	/* worker threads; 0 = half the CPUs, at most one per connection */
 	uint64_t req_size;	/* rr/crr/pingpong/http: request; stream/push/udp: message size */
@@ -155,6 +163,7 @@ struct loadgen_server_opts {
 	char bind[64];		/* address to listen on ("" = every address) */
 	uint16_t port;		/* control port */
 	char netns[64];		/* serve inside this named netns ("" = here) */
+	uint16_t data_port;	/* listen for data on this port (0 = any free one) */
 	bool no_pin;
 	uint32_t max_tests;	/* stop after this many tests (0 = until stopped) */
 };

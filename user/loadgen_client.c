@@ -109,12 +109,24 @@ static int open_data_connections(struct client_run *r, uint16_t port)
 	struct lg_ctx *ctx = &r->ctx;
 	int type = ctx->p.workload == LG_UDP ? SOCK_DGRAM : SOCK_STREAM;
 
-	ctx->data_addr = r->ctl_addr;
-	ctx->data_addr_len = r->ctl_len;
-	if (ctx->data_addr.ss_family == AF_INET)
-		((struct sockaddr_in *)&ctx->data_addr)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)&ctx->data_addr)->sin6_port = htons(port);
+	if (r->o->data_addr[0]) {
+		/* A ClusterIP in front of the server: dial it, NAT or socket-LB
+		 * takes the connection to the server's data port. */
+		int rc = lg_parse_addr(r->o->data_addr, r->o->data_port ?: port, &ctx->data_addr,
+				       &ctx->data_addr_len);
+
+		if (rc < 0)
+			return fail_run(r, rc, "data address '%s' is not a numeric address",
+					r->o->data_addr);
+		port = r->o->data_port ?: port;
+	} else {
+		ctx->data_addr = r->ctl_addr;
+		ctx->data_addr_len = r->ctl_len;
+		if (ctx->data_addr.ss_family == AF_INET)
+			((struct sockaddr_in *)&ctx->data_addr)->sin_port = htons(port);
+		else
+			((struct sockaddr_in6 *)&ctx->data_addr)->sin6_port = htons(port);
+	}
 	if (ctx->p.workload == LG_CRR)
 		return 0;	/* the workers connect, once per transaction */
 	for (uint32_t i = 0; i < ctx->p.conns; i++) {

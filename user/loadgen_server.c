@@ -257,7 +257,8 @@ static void run_session(int ctl, const struct loadgen_server_opts *o, const _Ato
 	if (ctx.p.workload == LG_UDP) {
 		/* One socket per worker on one port; the kernel spreads the flows. */
 		for (unsigned i = 0; i < ctx.nworkers; i++) {
-			int fd = open_data_socket(ctl, SOCK_DGRAM, (uint16_t)acc.port, true);
+			int fd = open_data_socket(ctl, SOCK_DGRAM,
+						  i == 0 ? o->data_port : (uint16_t)acc.port, true);
 
 			if (fd < 0 || lg_worker_add_conn(&ctx.workers[i], fd) < 0) {
 				send_error(ctl, "cannot open a UDP data socket: %s", strerror(fd < 0 ? -fd : ENOMEM));
@@ -269,7 +270,7 @@ static void run_session(int ctl, const struct loadgen_server_opts *o, const _Ato
 				acc.port = lg_sock_port(fd, false);
 		}
 	} else {
-		lfd = open_data_socket(ctl, SOCK_STREAM, 0, false);
+		lfd = open_data_socket(ctl, SOCK_STREAM, o->data_port, false);
 		if (lfd < 0) {
 			send_error(ctl, "cannot open a data port: %s", strerror(-lfd));
 			goto out;

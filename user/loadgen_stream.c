@@ -1,8 +1,10 @@
 /* stream and push: one side writes messages as fast as the connection takes
  * them, the other reads and counts. Both sides run this loop. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "loadgen_internal.h"
@@ -31,6 +33,95 @@ static void stream_eof(struct lg_worker *w, struct lg_conn *c, unsigned *open)
 	(*open)--;
 }
 
+/*
+ * A worker with one connection waits in send() or recv() itself, as netperf
+ * does: the sender sleeps inside the kernel until the socket buffer has room
+ * and goes on copying, without a round trip through epoll. SO_SNDTIMEO and
+ * SO_RCVTIMEO bound every wait, so phase changes and deadlines are still seen.
+ */
+static void stream_single(struct lg_worker *w)
+{
+	struct lg_ctx *ctx = w->ctx;
+	struct lg_conn *c = &w->conns[0];
+	struct timeval tv = { 0, LG_POLL_MS * 1000 };
+	bool sender = lg_stream_sender(ctx), draining = false, moved = false;
+	size_t msg = ctx->p.req_size;
+	unsigned open = 1, iterations = 0;
+	int fl = fcntl(c->fd, F_GETFL);
+
+	if (fl < 0 || fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ||
+	    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+		lg_conn_error(w, c, LG_ERR_READ, errno, "socket options");
+		return;
+	}
+	w->last_progress_ns = lg_now_ns();
+	while (open && !c->closed) {
+		int phase = lg_phase(ctx);
+		bool timed_out = false;
+		ssize_t r;
+
+		if (phase == LG_PHASE_DONE)
+			break;
+		if (phase == LG_PHASE_DRAIN && !draining) {
+			draining = true;
+			if (sender) {
+				shutdown(c->fd, SHUT_WR);
+				c->wr_shut = true;
+			}
+		}
+		if (sender && !c->wr_shut) {
+			r = send(c->fd, w->buf, msg, MSG_NOSIGNAL);
+			if (r > 0) {
+				LG_ADD(c->bytes_sent, (uint64_t)r);
+				LG_ADD(w->c.bytes_sent, (uint64_t)r);
+				moved = true;
+			} else if (errno == EAGAIN || errno == EINTR) {
+				timed_out = true;
+			} else {
+				lg_conn_error(w, c, LG_ERR_WRITE, errno, "send");
+				return;
+			}
+		} else {
+			r = recv(c->fd, w->buf, w->buflen, 0);
+			if (r > 0) {
+				LG_ADD(c->bytes_recv, (uint64_t)r);
+				LG_ADD(w->c.bytes_recv, (uint64_t)r);
+				moved = true;
+			} else if (r == 0) {
+				stream_eof(w, c, &open);
+				return;
+			} else if (errno == EAGAIN || errno == EINTR) {
+				timed_out = true;
+			} else {
+				lg_conn_error(w, c, LG_ERR_READ, errno, "recv");
+				return;
+			}
+		}
+		if (!timed_out && ++iterations % 1024)
+			continue;
+		{
+			uint64_t now = lg_now_ns();
+
+			if (moved)
+				w->last_progress_ns = now;
+			moved = false;
+			if (draining && now > ctx->drain_deadline_ns) {
+				LG_ADD(w->c.errors[LG_ERR_TIMEOUT], 1);
+				lg_fail(ctx, "%s: the peer did not end its data connection within the timeout",
+					ctx->server ? "server" : "client");
+				return;
+			}
+			if (!draining && now - w->last_progress_ns > ctx->p.timeout_ns) {
+				LG_ADD(w->c.errors[LG_ERR_TIMEOUT], 1);
+				lg_fail(ctx, "no data moved on the connection for %.1f s",
+					(double)ctx->p.timeout_ns / 1e9);
+				return;
+			}
+		}
+	}
+}
+
 void lg_loop_stream(struct lg_worker *w)
 {
 	struct lg_ctx *ctx = w->ctx;
@@ -40,6 +131,10 @@ void lg_loop_stream(struct lg_worker *w)
 	int poll_ms = ctx->p.busy_poll ? 0 : LG_POLL_MS;
 	unsigned open = w->nconns;
 
+	if (w->nconns == 1 && !ctx->p.busy_poll) {
+		stream_single(w);
+		return;
+	}
 	if (sender)
 		for (unsigned i = 0; i < w->nconns; i++)
 			set_events(w, &w->conns[i], EPOLLOUT, i);

@@ -63,7 +63,8 @@ int lg_workers_alloc(struct lg_ctx *ctx)
 	ctx->nworkers = n;
 	ctx->pinned = ncpu_allowed > 0 &&
 		      (ctx->p.pin == LG_PIN_ON ||
-		       (ctx->p.pin == LG_PIN_AUTO && (unsigned)ncpu_allowed >= 2 * n + 1));
+		       (ctx->p.pin == LG_PIN_AUTO && !lg_pin_apart(ctx->p.workload) &&
+		        (unsigned)ncpu_allowed >= 2 * n));
 	ctx->workers = aligned_alloc(64, sizeof(struct lg_worker) * n);
 	if (!ctx->workers)
 		return -ENOMEM;

@@ -11,10 +11,10 @@
 #include "teardown.h"
 
 static const struct command commands[] = {
-	{ "run", NULL, "build a datapath, drive traffic, report figures, hops and cycles",
-	  "the hop tracer (issue #5)", NEEDS_PROFILER },
-	{ "compare", NULL, "run several datapaths with one workload, side by side",
-	  "the hop tracer (issue #5)", NEEDS_PROFILER },
+	{ "run", cmd_run, "build a datapath, drive traffic, report figures, hops and cycles",
+	  NULL, NEEDS_PROFILER },
+	{ "compare", cmd_compare, "run several datapaths with one workload, side by side",
+	  NULL, NEEDS_PROFILER },
 	{ "topo", cmd_topo, "build, show or remove an emulated CNI datapath", NULL,
 	  NEEDS_PROFILER },
 	{ "serve", cmd_serve, "answer load-generator tests (like netserver or iperf3 -s)",
@@ -30,8 +30,7 @@ static const struct command commands[] = {
 	  NEEDS_PROFILER },
 	{ "cleanup", cmd_cleanup, "remove whatever a killed run left behind", NULL,
 	  NEED_CAP(NP_CAP_NET_ADMIN) | NEED_CAP(NP_CAP_SYS_ADMIN) },
-	{ "report", NULL, "print a saved run's report from results/",
-	  "the hop tracer (issue #5)", 0 },
+	{ "report", cmd_report, "print a saved run's report from results/", NULL, 0 },
 	{ "flame", cmd_flame, "render folded stacks as an SVG flame graph", NULL, 0 },
 	/* The sidecar's proxy: netprof starts it in each pod, so it is hidden. */
 	{ "proxy", cmd_proxy, NULL, NULL, 0 },

@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "folded.h"
 #include "log.h"
 #include "output.h"
 #include "profile.h"
@@ -148,15 +149,6 @@ static bool serves_traffic(const struct ksyms *ks, const __u64 *ips, int n)
 	return false;
 }
 
-/* Frames may not hold the folded format's separators. */
-static void put_frame(FILE *f, const char *name, const char *suffix)
-{
-	fputc(';', f);
-	for (const char *c = name; *c; c++)
-		fputc(*c == ';' || *c == '\n' || *c == ' ' ? '_' : *c, f);
-	fputs(suffix, f);
-}
-
 int profiler_write_folded(struct profiler *p, FILE *f, struct profile_stats *st)
 {
 	int counts_fd = bpf_map__fd(p->skel->maps.counts);
@@ -165,6 +157,10 @@ int profiler_write_folded(struct profiler *p, FILE *f, struct profile_stats *st)
 	struct ksyms *ks = ksyms_load();
 	struct usyms *us = usyms_new();
 	__u64 ips[PROFILE_MAX_DEPTH];
+	/* comm + user + kernel frames; kernel ones get the _[k] suffix here. */
+	const char *frames[1 + 2 * PROFILE_MAX_DEPTH];
+	static char kframes[PROFILE_MAX_DEPTH][160];
+	int err = 0;
 
 	/* Stop sampling first: symbolizing is work of our own, not the run's. */
 	profiler_stop(p);
@@ -204,23 +200,28 @@ int profiler_write_folded(struct profiler *p, FILE *f, struct profile_stats *st)
 		if (nu)
 			usyms_add_process(us, key.pid);
 		key.comm[PROFILE_COMM_LEN - 1] = '\0';
-		fputs(key.comm[0] ? key.comm : "[unknown]", f);
-		/* Root first: outermost user frame ... leaf kernel frame. */
+		/* Root first: the process, outermost user frame ... leaf kernel frame. */
+		int n = 0;
+
+		frames[n++] = key.comm[0] ? key.comm : "[unknown]";
 		for (int i = nu - 1; i >= 0; i--) {
 			const char *file, *name = usyms_name(us, key.pid, uips[i], &file);
 
-			put_frame(f, name ? name : "[unknown]", "");
+			frames[n++] = name ? name : "[unknown]";
 		}
-		for (int i = nk - 1; i >= 0; i--) {
+		for (int i = nk - 1, j = 0; i >= 0; i--, j++) {
 			const char *name = ksyms_name(ks, ips[i]);
 
-			put_frame(f, name ? name : "[unknown]", "_[k]");
+			snprintf(kframes[j], sizeof(kframes[j]), "%s_[k]", name ? name : "[unknown]");
+			frames[n++] = kframes[j];
 		}
-		fprintf(f, " %llu\n", (unsigned long long)count);
+		err = folded_write_line(f, frames, n, count);
+		if (err)
+			break;
 	}
 	ksyms_free(ks);
 	usyms_free(us);
-	return ferror(f) ? -EIO : 0;
+	return err ? err : ferror(f) ? -EIO : 0;
 }
 
 void profiler_print_stats(const struct profiler *p, const struct profile_stats *st)

@@ -34,6 +34,7 @@ struct run_workload_result {
 	struct hops_summary hops;
 	/* --overhead: the same workload without probes (mean of the rounds). */
 	double untraced_gbps, untraced_tps, traced_gbps, traced_tps;
+	int rounds;
 };
 
 struct run_result {

@@ -19,6 +19,8 @@ int teardown_register(teardown_fn fn, void *arg);
 void teardown_run_one(int handle);
 void teardown_cancel(int handle);
 void teardown_all(void);
+/* In a forked child: forget the parent's entries, they are not the child's to run. */
+void teardown_forget(void);
 
 extern volatile sig_atomic_t stop_signal;
 static inline bool stop_requested(void) { return stop_signal != 0; }
