@@ -53,21 +53,18 @@ struct {
 	__type(value, struct dev_info);
 } devices SEC(".maps");
 
+/* Keyed by net_device address (dev_cache maps it to namespace and ifindex):
+ * one lookup for every packet a tc probe sees. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 1024);
-	__type(key, struct dev_key);
+	__type(key, __u64);
 	__type(value, struct dev_counters);
 } dev_stats SEC(".maps");
 
 /* net_device address -> its namespace index and kind: one lookup per hop
  * instead of three kernel reads and two lookups. The run's devices outlive
  * the tracer, so an address is not reused while it runs. */
-struct dev_cached {
-	__u32 ns_index;
-	__u32 kind;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -174,7 +171,8 @@ static __always_inline struct dev_cached dev_lookup(struct net_device *dev)
 	if (c)
 		return *c;
 	v.ns_index = ns_index_of_net(BPF_CORE_READ(dev, nd_net.net));
-	v.kind = v.ns_index ? dev_kind(v.ns_index, BPF_CORE_READ(dev, ifindex)) : DEV_OTHER;
+	v.ifindex = BPF_CORE_READ(dev, ifindex);
+	v.kind = v.ns_index ? dev_kind(v.ns_index, v.ifindex) : DEV_OTHER;
 	bpf_map_update_elem(&dev_cache, &key, &v, BPF_ANY);
 	return v;
 }
@@ -343,9 +341,20 @@ static __always_inline struct pkt_state *record_hop(struct sk_buff *skb, __u32 k
 
 		if (!ns || kind == HOP_SOCKET || kind == HOP_DROP || (start_at_output && !origin))
 			return NULL;
+		/* Packets are only picked up where they are born (start_at_output),
+		 * so the draw is made once per packet and can be random; it comes
+		 * before the header reads, which sampled-out packets are spared. */
+		if (start_at_output && trace_cfg.sample_every > 1 &&
+		    bpf_get_prandom_u32() % trace_cfg.sample_every) {
+			count(CNT_PKTS_SKIPPED, 1);
+			return NULL;
+		}
 		if (classify(skb, &dir, &flow_hash))
 			return NULL;
-		if (trace_cfg.sample_every > 1 && flow_hash % trace_cfg.sample_every) {
+		/* Without an origin any hop may pick a packet up: the same packet
+		 * must then get the same answer everywhere, so hash its headers. */
+		if (!start_at_output && trace_cfg.sample_every > 1 &&
+		    flow_hash % trace_cfg.sample_every) {
 			count(CNT_PKTS_SKIPPED, 1);
 			return NULL;
 		}
@@ -403,14 +412,16 @@ static __always_inline bool not_followed(struct sk_buff *skb)
 
 /* ---- tc: every device of the topology, ingress and egress ---- */
 
-static __always_inline void count_dev(__u32 ns, __u32 ifindex, int egress, __u32 len)
+static __always_inline void count_dev(struct net_device *dev, int egress, __u32 len)
 {
-	struct dev_key k = { .ns_index = ns, .ifindex = ifindex };
+	__u64 k = (__u64)dev;
 	struct dev_counters *c = bpf_map_lookup_elem(&dev_stats, &k);
 
 	if (!c) {
 		struct dev_counters zero = {};
 
+		/* First packet on this device: make sure user space can name it. */
+		dev_lookup(dev);
 		bpf_map_update_elem(&dev_stats, &k, &zero, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&dev_stats, &k);
 		if (!c)
@@ -422,19 +433,21 @@ static __always_inline void count_dev(__u32 ns, __u32 ifindex, int egress, __u32
 
 static __always_inline int tc_hop(struct __sk_buff *ctx, int egress)
 {
+	struct net_device *dev;
 	struct dev_cached dc;
 	struct sk_buff *skb;
 	struct pkt_state *st;
 	__u32 ns;
 
 	skb = bpf_cast_to_kern_ctx(ctx);
-	dc = dev_lookup(BPF_CORE_READ(skb, dev));
-	ns = dc.ns_index;
+	dev = skb->dev;
 	/* Every packet counts per device, followed or not (the cross-check
 	 * with the device's own counters). */
-	count_dev(ns, ctx->ifindex, egress, ctx->len);
+	count_dev(dev, egress, ctx->len);
 	if (not_followed(skb))
 		return TC_ACT_UNSPEC;
+	dc = dev_lookup(dev);
+	ns = dc.ns_index;
 	st = record_hop(skb, egress ? HOP_TC_EGRESS : HOP_TC_INGRESS, ns, ctx->ifindex, false);
 	if (st && dc.kind == DEV_MACVLAN)
 		st->macvlan++;
@@ -470,6 +483,8 @@ static __always_inline int nf_hop(struct bpf_nf_ctx *ctx, __u32 slot)
 	if (hook >= NF_HOOKS)
 		return NF_ACCEPT;
 	if (slot == 0) {
+		if (hook != NF_INET_LOCAL_OUT && not_followed(skb))
+			return NF_ACCEPT;
 		ns = ns_index_of_net(BPF_CORE_READ(state, net));
 		st = record_hop(skb, HOP_NF, ns, NF_WHERE(hook, 0), hook == NF_INET_LOCAL_OUT);
 		if (st) {

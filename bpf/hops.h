@@ -84,6 +84,14 @@ struct dev_info {
 	__u32 kind;		/* enum dev_kind */
 };
 
+/* What the kernel side learnt about a net_device (keyed by its address). */
+struct dev_cached {
+	__u32 ns_index;
+	__u32 kind;
+	__u32 ifindex;
+	__u32 pad;
+};
+
 /* Per device, per direction: what the tc probes counted. */
 struct dev_counters {
 	__u64 packets[2];	/* [0] ingress, [1] egress */

@@ -157,7 +157,7 @@ static void clean_files(struct cleanup_tally *t, const char *dir, const char *pr
 	while ((e = readdir(d))) {
 		int err = 0;
 
-		if (strncmp(e->d_name, prefix, strlen(prefix)))
+		if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, strlen(prefix)))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (!t->dry_run)

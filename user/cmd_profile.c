@@ -219,7 +219,7 @@ int cmd_profile(int argc, char **argv)
 	if (!rc) {
 		out_init(opt_json);
 		out_object_begin(NULL);
-		profiler_print_stats(prof, &st);
+		profiler_print_stats(&st);
 		out_string("folded", "folded stacks: %s\n", out_path);
 		out_text("Where the cycles went:\n");
 		categories_print(cats, &totals, 0, NULL);

@@ -27,7 +27,7 @@
 enum {
 	OPT_WORKLOAD = 0x3000, OPT_WARMUP, OPT_REVERSE, OPT_RATE, OPT_THREADS, OPT_NO_TRACE,
 	OPT_SAMPLE, OPT_NO_TC, OPT_NO_NF, OPT_ALL_PATHS, OPT_MAX_PACKETS, OPT_OVERHEAD,
-	OPT_ROUNDS, OPT_RESULTS,
+	OPT_ROUNDS, OPT_RESULTS, OPT_NO_PROFILE, OPT_FREQ, OPT_CATEGORIES, OPT_NF_DETAIL,
 };
 
 #define RUN_LONGOPTS							\
@@ -49,6 +49,10 @@ enum {
 	{ "overhead", no_argument, NULL, OPT_OVERHEAD },		\
 	{ "rounds", required_argument, NULL, OPT_ROUNDS },		\
 	{ "results", required_argument, NULL, OPT_RESULTS },		\
+	{ "no-profile", no_argument, NULL, OPT_NO_PROFILE },		\
+	{ "freq", required_argument, NULL, OPT_FREQ },			\
+	{ "categories", required_argument, NULL, OPT_CATEGORIES },	\
+	{ "nf-detail", no_argument, NULL, OPT_NF_DETAIL },		\
 	CLI_COMMON_LONGOPTS
 
 /* Workload settings given on the command line, applied to every workload. */
@@ -137,6 +141,24 @@ static int parse_run_option(const char *cmd, int opt, const char *arg, struct ru
 		return 1;
 	case OPT_RESULTS:
 		snprintf(c->results_dir, sizeof(c->results_dir), "%s", arg);
+		return 1;
+	case OPT_NO_PROFILE:
+		c->profile = false;
+		return 1;
+	case OPT_FREQ:
+		if (parse_u64(cmd, "--freq", arg, 1, 20000, &v))
+			return -1;
+		c->profile_freq = v;
+		return 1;
+	case OPT_CATEGORIES:
+		if (access(arg, R_OK)) {
+			usage_error("%s: --categories %s: cannot read it", cmd, arg);
+			return -1;
+		}
+		snprintf(c->categories, sizeof(c->categories), "%s", arg);
+		return 1;
+	case OPT_NF_DETAIL:
+		c->tracer.nf_detail = true;
 		return 1;
 	}
 	return 0;
@@ -228,6 +250,11 @@ static void run_help(void)
 	       "  --no-trace            no probes (load generator figures only)\n"
 	       "  --sample N            follow 1 packet in N (default every packet)\n"
 	       "  --no-tc, --no-netfilter, --all-paths, --max-packets N\n"
+	       "  --nf-detail           time each netfilter table apart (more probe cost)\n"
+	       "CPU profile:\n"
+	       "  --no-profile          no stack sampling\n"
+	       "  --freq HZ             samples per second per CPU (default 999)\n"
+	       "  --categories FILE     cost category rules (default user/categories.conf, built in)\n"
 	       "  --overhead [--rounds N]  A/B: each workload with and without the probes,\n"
 	       "                        alternating, and the ratio (what netprof's probes cost)\n"
 	       "Output:\n"
@@ -269,6 +296,8 @@ static int parse_common(const char *cmd, int argc, char **argv, struct run_confi
 		return EXIT_USAGE;
 	if (apply_workloads(cmd, c, &wa))
 		return EXIT_USAGE;
+	if (c->overhead)
+		c->profile = false;	/* the A/B prices the hop tracer alone */
 	if (c->overhead && !c->trace) {
 		usage_error("%s: --overhead compares with and without probes; drop --no-trace", cmd);
 		return EXIT_USAGE;
@@ -349,7 +378,53 @@ static void print_compare_row(const struct run_result *r, int w)
 	out_double("softirq_passes", " %5.2f",
 		   x->have_hops && x->hops.valid ? x->hops.softirq_passes : NAN);
 	out_bool("partial", lg->partial ? "  PARTIAL\n" : "\n", lg->partial);
+	if (x->have_profile && out_json()) {
+		out_object_begin("cpu_share_pct");
+		for (int i = 0; i < CAT_MAX && x->cats.total; i++)
+			if (x->cats.samples[i])
+				out_double(r->cat_names[i], NULL, 100.0 * x->cats.samples[i] / x->cats.total);
+		out_object_end();
+	}
 	out_object_end();
+}
+
+/* Where the cycles went, one row per datapath and workload, as shares. */
+static void print_category_table(const struct run_result *results, int nr, int nr_workloads)
+{
+	bool shown[CAT_MAX] = {};
+	const struct run_result *any = NULL;
+
+	for (int i = 0; i < nr; i++)
+		for (int w = 0; w < results[i].nr_workloads; w++) {
+			const struct run_workload_result *x = &results[i].w[w];
+
+			if (!x->have_profile || !x->cats.total)
+				continue;
+			any = &results[i];
+			for (int k = 0; k < CAT_MAX; k++)
+				shown[k] |= 100.0 * x->cats.samples[k] / x->cats.total >= 1.0;
+		}
+	if (!any || out_json())
+		return;
+	out_text("\nWhere the cycles went (%% of the run's samples; categories over 1%% anywhere)\n");
+	out_text("%-14s %-9s", "datapath", "workload");
+	for (int k = 0; k < CAT_MAX; k++)
+		if (shown[k])
+			out_text(" %8.8s", any->cat_names[k]);
+	out_text("\n");
+	for (int w = 0; w < nr_workloads; w++)
+		for (int i = 0; i < nr; i++) {
+			const struct run_workload_result *x = &results[i].w[w];
+
+			if (w >= results[i].nr_workloads || !x->have_profile || !x->cats.total)
+				continue;
+			out_text("%-14s %-9s", topo_cni_name(results[i].topo.opts.cni),
+				 lg_workload_name(x->lg.workload));
+			for (int k = 0; k < CAT_MAX; k++)
+				if (shown[k])
+					out_text(" %8.1f", 100.0 * x->cats.samples[k] / x->cats.total);
+			out_text("\n");
+		}
 }
 
 int cmd_compare(int argc, char **argv)
@@ -426,6 +501,7 @@ int cmd_compare(int argc, char **argv)
 			if (w < results[i].nr_workloads)
 				print_compare_row(&results[i], w);
 	out_array_end();
+	print_category_table(results, nr, base.nr_workloads);
 	out_string("results", "\nfull reports: %s/", RESULTS_ROOT);
 	out_text("%s-<datapath>/report.txt\n", base_run);
 	out_object_end();

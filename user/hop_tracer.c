@@ -594,7 +594,7 @@ void hops_reset(struct hops_tracer *h)
 	clear_map(bpf_map__fd(h->skel->maps.hop_latency), sizeof(struct hop_pair));
 	clear_map(bpf_map__fd(h->skel->maps.nf_time), sizeof(struct nf_key));
 	clear_map(bpf_map__fd(h->skel->maps.drops), sizeof(struct drop_key));
-	clear_map(bpf_map__fd(h->skel->maps.dev_stats), sizeof(struct dev_key));
+	clear_map(bpf_map__fd(h->skel->maps.dev_stats), sizeof(__u64));
 	for (__u32 i = 0; zeros && i < CNT_MAX; i++)
 		bpf_map_update_elem(bpf_map__fd(h->skel->maps.counters), &i, zeros, BPF_ANY);
 	free(zeros);
@@ -678,22 +678,31 @@ static int read_hash(int fd, size_t key_size, size_t val_size, void **array)
 	return n;
 }
 
+/* dev_stats is keyed by net_device address; dev_cache names the address. */
 static void read_devices(struct hops_tracer *h, struct report_data *r)
 {
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = libbpf_num_possible_cpus(), stats_fd = bpf_map__fd(h->skel->maps.dev_stats);
 	struct dev_counters *vals = calloc(ncpu, sizeof(*vals));
+	__u64 key, next, *prev = NULL;
 
 	r->devs = calloc(h->nr_devs ?: 1, sizeof(*r->devs));
-	for (int i = 0; vals && r->devs && i < h->nr_devs; i++) {
-		const struct traced_dev *d = &h->devs[i];
-		struct dev_key k = { .ns_index = h->ns[d->ns].index, .ifindex = d->ifindex };
+	while (vals && r->devs && bpf_map_get_next_key(stats_fd, prev, &next) == 0) {
+		struct dev_cached dc;
 
-		if (bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.dev_stats), &k, vals))
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.dev_cache), &key, &dc) ||
+		    bpf_map_lookup_elem(stats_fd, &key, vals))
 			continue;
-		for (int c = 0; c < ncpu; c++) {
-			for (int dir = 0; dir < 2; dir++) {
-				r->devs[i].packets[dir] += vals[c].packets[dir];
-				r->devs[i].bytes[dir] += vals[c].bytes[dir];
+		for (int i = 0; i < h->nr_devs; i++) {
+			if (h->ns[h->devs[i].ns].index != dc.ns_index ||
+			    h->devs[i].ifindex != (int)dc.ifindex)
+				continue;
+			for (int c = 0; c < ncpu; c++) {
+				for (int dir = 0; dir < 2; dir++) {
+					r->devs[i].packets[dir] += vals[c].packets[dir];
+					r->devs[i].bytes[dir] += vals[c].bytes[dir];
+				}
 			}
 		}
 	}
@@ -960,15 +969,17 @@ static void hop_action(const struct hops_tracer *h, const struct path_value *p, 
 	__u32 hop = p->hops[i], kind = HOP_KIND(hop), ns = HOP_NS(hop), where = HOP_WHERE(hop);
 	__u32 next = i + 1 < (int)p->nhops ? p->hops[i + 1] : 0;
 	const struct traced_dev *d = find_dev(h, ns, where), *nd;
+	bool other_dev;
 
 	switch (kind) {
 	case HOP_TC_INGRESS:
 		/* Straight to another device's receive or transmit, with no
 		 * backlog enqueue or stack in between: a BPF redirect. */
-		if (next && HOP_KIND(next) == HOP_TC_INGRESS && HOP_WHERE(next) != where &&
+		other_dev = next && (HOP_WHERE(next) != where || HOP_NS(next) != ns);
+		if (next && HOP_KIND(next) == HOP_TC_INGRESS && other_dev &&
 		    (nd = find_dev(h, HOP_NS(next), HOP_WHERE(next))) && nd->kind == DEV_MACVLAN)
 			snprintf(buf, len, "macvlan rx_handler: on to the pod's macvlan (no backlog)");
-		else if (next && HOP_KIND(next) == HOP_TC_INGRESS && HOP_WHERE(next) != where)
+		else if (next && HOP_KIND(next) == HOP_TC_INGRESS && other_dev)
 			snprintf(buf, len, "tc ingress: redirected by BPF into the peer (no backlog)");
 		else if (next && (HOP_KIND(next) == HOP_DEV_QUEUE || HOP_KIND(next) == HOP_DEV_XMIT ||
 				  HOP_KIND(next) == HOP_TC_EGRESS))
@@ -1150,23 +1161,15 @@ static void print_devices(const struct hops_tracer *h, const struct report_data 
 int hops_device_packets(struct hops_tracer *h, const char *netns, const char *ifname,
 			uint64_t *ingress, uint64_t *egress)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct dev_counters *vals;
+	struct report_data r = {};
 
 	for (int i = 0; i < h->nr_devs; i++) {
-		const struct traced_dev *d = &h->devs[i];
-		struct dev_key k = { .ns_index = h->ns[d->ns].index, .ifindex = d->ifindex };
-
-		if (strcmp(h->ns[d->ns].name, netns) || strcmp(d->name, ifname))
+		if (strcmp(h->ns[h->devs[i].ns].name, netns) || strcmp(h->devs[i].name, ifname))
 			continue;
-		vals = calloc(ncpu, sizeof(*vals));
-		*ingress = *egress = 0;
-		if (vals && bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.dev_stats), &k, vals) == 0)
-			for (int c = 0; c < ncpu; c++) {
-				*ingress += vals[c].packets[0];
-				*egress += vals[c].packets[1];
-			}
-		free(vals);
+		read_devices(h, &r);
+		*ingress = r.devs ? r.devs[i].packets[0] : 0;
+		*egress = r.devs ? r.devs[i].packets[1] : 0;
+		free(r.devs);
 		return 0;
 	}
 	return -ENOENT;

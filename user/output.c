@@ -42,8 +42,13 @@ static void jw_quoted(struct json_writer *w, const char *s)
 }
 
 /* Separator, indentation and key before a value at the current depth. */
+static const char *pending_key;
+
 static void jw_prefix(struct json_writer *w, const char *key)
 {
+	if (!key && pending_key)
+		key = pending_key;
+	pending_key = NULL;
 	if (!w->first[w->depth])
 		fputc(',', w->f);
 	if (w->depth > 0)
@@ -155,6 +160,12 @@ void out_object_begin(const char *key)
 {
 	if (out_is_json)
 		jw_object_begin(&out_writer, key);
+}
+
+void out_key(const char *key)
+{
+	if (out_is_json)
+		pending_key = key;
 }
 
 void out_object_end(void)

@@ -45,6 +45,9 @@ void out_to(FILE *f, bool json);
 bool out_json(void);
 void out_object_begin(const char *key);
 void out_object_end(void);
+/* Names the next value a callee writes without a key (it prints a whole
+ * object of its own, anonymous where it stands in an array). */
+void out_key(const char *key);
 void out_array_begin(const char *key);
 void out_array_end(void);
 void out_string(const char *key, const char *fmt, const char *value);

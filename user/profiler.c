@@ -165,6 +165,9 @@ int profiler_write_folded(struct profiler *p, FILE *f, struct profile_stats *st)
 	/* Stop sampling first: symbolizing is work of our own, not the run's. */
 	profiler_stop(p);
 	memset(st, 0, sizeof(*st));
+	snprintf(st->event, sizeof(st->event), "%s", p->event_note);
+	st->ncpus = p->ncpus;
+	st->all_tasks = p->keep_all;
 	st->samples = read_counter(p, PROF_SAMPLES);
 	st->idle = read_counter(p, PROF_IDLE);
 	st->kstack_lost = read_counter(p, PROF_KSTACK_LOST);
@@ -224,14 +227,14 @@ int profiler_write_folded(struct profiler *p, FILE *f, struct profile_stats *st)
 	return err ? err : ferror(f) ? -EIO : 0;
 }
 
-void profiler_print_stats(const struct profiler *p, const struct profile_stats *st)
+void profiler_print_stats(const struct profile_stats *st)
 {
 	out_object_begin("sampling");
-	out_string("event", "CPU profile: %s", p->event_note);
-	out_uint("cpus", " on %llu CPUs", (unsigned long long)p->ncpus);
+	out_string("event", "CPU profile: %s", st->event);
+	out_uint("cpus", " on %llu CPUs", (unsigned long long)st->ncpus);
 	out_uint("samples", ": %llu samples", st->samples);
-	out_bool("all_tasks", NULL, p->keep_all);
-	if (p->keep_all) {
+	out_bool("all_tasks", NULL, st->all_tasks);
+	if (st->all_tasks) {
 		out_uint("kept_run", "; kept all %llu non-idle", st->kept_run);
 	} else {
 		out_uint("kept_run", "; kept %llu of the run's tasks", st->kept_run);

@@ -18,6 +18,9 @@ struct profiler_opts {
 };
 
 struct profile_stats {
+	char event[160];		/* what was sampled, at what frequency */
+	unsigned ncpus;
+	bool all_tasks;			/* every non-idle sample was kept */
 	uint64_t samples, idle, excluded_other, kept_run, kept_softirq;
 	uint64_t kstack_lost, ustack_lost, keys_full;
 };
@@ -29,7 +32,7 @@ const char *profiler_event(const struct profiler *p);
 void profiler_stop(struct profiler *p);
 /* Stops sampling, then symbolizes (while the run's processes live). */
 int profiler_write_folded(struct profiler *p, FILE *f, struct profile_stats *st);
-void profiler_print_stats(const struct profiler *p, const struct profile_stats *st);
+void profiler_print_stats(const struct profile_stats *st);
 void profiler_close(struct profiler *p);
 
 #endif

@@ -32,6 +32,8 @@ void run_config_defaults(struct run_config *c)
 	topo_opts_defaults(&c->topo);
 	c->topo.cni = TOPO_CNI_CILIUM;
 	c->trace = true;
+	c->profile = true;
+	c->profile_freq = 999;
 	c->tracer.sample_every = 1;
 	c->tracer.max_packets = 65536;
 	c->overhead_rounds = 3;
@@ -44,6 +46,8 @@ void run_config_defaults(struct run_config *c)
 }
 
 struct run_state {
+	struct profiler *prof;
+	struct categories *cats;
 	struct hops_snapshot *snaps[RUN_MAX_WORKLOADS];
 	struct topo *topo;
 	bool topo_built;
@@ -137,6 +141,69 @@ static int start_server(struct run_state *s, const struct loadgen_server_opts *s
 	return c == 'K' ? 0 : -EIO;
 }
 
+static int mkdir_p(const char *dir)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void free_categories(void *arg)
+{
+	struct run_state *s = arg;
+
+	profiler_close(s->prof);
+	s->prof = NULL;
+	categories_free(s->cats);
+	s->cats = NULL;
+}
+
+/* The workload's stacks to results/<run>/stacks-<workload>.folded, and its categories. */
+static void save_profile(const struct run_config *c, struct run_state *s,
+			 struct run_workload_result *w, int index)
+{
+	FILE *f;
+
+	if (c->results_dir[0] && mkdir_p(c->results_dir) == 0)
+		snprintf(w->folded, sizeof(w->folded), "%s/stacks-%d-%s.folded", c->results_dir,
+			 index + 1, lg_workload_name(w->lg.workload));
+	f = w->folded[0] ? fopen(w->folded, "w+") : tmpfile();
+	if (!f) {
+		pr_warn("cannot write %s: %s", w->folded, strerror(errno));
+		return;
+	}
+	if (profiler_write_folded(s->prof, f, &w->prof) == 0) {
+		rewind(f);
+		w->have_profile = categories_tally_folded(s->cats, f, w->folded, &w->cats) == 0;
+	}
+	fclose(f);
+}
+
+static void print_profile(const struct run_state *s, const struct run_workload_result *w)
+{
+	double tx = w->lg.client.win_transactions, packets = w->hops.packets_followed;
+
+	out_object_begin("profile");
+	out_text("\n");
+	profiler_print_stats(&w->prof);
+	out_string("folded", w->folded[0] ? "folded stacks: %s (netprof flame FILE -o out.svg)\n" : NULL,
+		   w->folded);
+	out_text("Where the cycles went (%s):\n", tx > 0 ? "samples per transaction" :
+		 packets > 0 ? "samples per followed packet" : "samples");
+	categories_print(s->cats, &w->cats, tx > 0 ? tx : packets,
+			 tx > 0 ? "transaction" : "packet");
+	out_object_end();
+}
+
 static void close_tracer(void *arg)
 {
 	struct run_state *s = arg;
@@ -189,21 +256,6 @@ static struct hops_target tracer_target(const struct run_config *c, const struct
 	return t;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", dir);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
 
 static double mean_of(const double *v, int n)
 {
@@ -312,9 +364,10 @@ static void print_report(const struct run_config *c, struct run_state *s,
 			out_object_end();
 			continue;
 		}
-		out_object_begin("load");
+		out_key("load");
 		loadgen_print_result(&w->lg);
-		out_object_end();
+		if (w->have_profile)
+			print_profile(s, w);
 		if (s->tracer && s->snaps[i]) {
 			out_text("\n");
 			hops_print(s->tracer, s->snaps[i], w->lg.seconds,
@@ -400,6 +453,15 @@ int run_datapath(const struct run_config *c, struct run_result *res)
 
 	snprintf(so.netns, sizeof(so.netns), "%s", s.topo->server.netns);
 	so.data_port = s.topo->server_port;
+	if (c->profile) {
+		s.cats = categories_load(c->categories[0] ? c->categories : NULL);
+		if (!s.cats)
+			return c->categories[0] ? EXIT_USAGE : 1;
+		for (int k = 0; k < categories_count(s.cats) && k < CAT_MAX; k++)
+			snprintf(res->cat_names[k], sizeof(res->cat_names[k]), "%s",
+				 categories_name(s.cats, k));
+		teardown_register(free_categories, &s);
+	}
 	err = start_server(&s, &so);
 	if (err) {
 		pr_warn("cannot start the load generator's server in %s", so.netns);
@@ -431,10 +493,23 @@ int run_datapath(const struct run_config *c, struct run_result *res)
 		}
 		if (s.tracer)
 			hops_reset(s.tracer);
+		if (c->profile && s.cats) {
+			struct profiler_opts po = { .cgroup_path = s.joined_cgroup ? s.topo->cgroup : NULL,
+						    .freq = c->profile_freq };
+
+			if (profiler_open(&s.prof, &po))
+				pr_warn("stack sampling unavailable: no CPU profile for %s",
+					lg_workload_name(o.workload));
+		}
 		pr_info("running %s for %.0f s (+%.0f s warm-up)", lg_workload_name(o.workload),
 			o.duration_ns / 1e9, o.warmup_ns / 1e9);
 		err = loadgen_client_run(&o, &w->lg);
 		res->nr_workloads = i + 1;
+		if (s.prof) {
+			save_profile(c, &s, w, i);
+			profiler_close(s.prof);
+			s.prof = NULL;
+		}
 		if (s.tracer) {
 			s.snaps[i] = hops_snapshot(s.tracer);
 			if (s.snaps[i]) {

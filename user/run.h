@@ -10,7 +10,9 @@
 
 #include <stdbool.h>
 
+#include "categories.h"
 #include "hop_tracer.h"
+#include "profiler.h"
 #include "loadgen.h"
 #include "topo.h"
 
@@ -21,6 +23,9 @@ struct run_config {
 	struct loadgen_opts workloads[RUN_MAX_WORKLOADS];
 	int nr_workloads;
 	bool trace;			/* the hop tracer (off with --no-trace) */
+	bool profile;			/* stack sampling (off with --no-profile) */
+	unsigned profile_freq;		/* samples per second per CPU */
+	char categories[256];		/* rules file; "" = built in */
 	struct hops_target tracer;	/* sampling and probe switches; namespaces filled in */
 	bool overhead;			/* A/B: each workload with and without the probes */
 	int overhead_rounds;
@@ -32,6 +37,10 @@ struct run_workload_result {
 	struct loadgen_result lg;
 	bool have_hops;
 	struct hops_summary hops;
+	bool have_profile;
+	struct profile_stats prof;
+	struct category_totals cats;
+	char folded[300];		/* where its stacks went */
 	/* --overhead: the same workload without probes (mean of the rounds). */
 	double untraced_gbps, untraced_tps, traced_gbps, traced_tps;
 	int rounds;
@@ -39,6 +48,7 @@ struct run_workload_result {
 
 struct run_result {
 	struct topo topo;
+	char cat_names[CAT_MAX][32];	/* the categories' names, for tables */
 	struct run_workload_result w[RUN_MAX_WORKLOADS];
 	int nr_workloads;
 	bool partial;

@@ -41,19 +41,32 @@ test_cleanup_after_sigkill() {
 	[[ "$T_OUT" == *"nothing to clean up"* ]] || fail "second cleanup: $T_OUT"
 }
 
-test_cleanup_after_killed_check() {
-	need_root
-	local pid
-	"$NETPROF" check >/dev/null 2>&1 &
+test_cleanup_after_killed_run() {
+	need_root; need_cmd jq
+	local pid run="t$$" progs_before root
+	root=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+	progs_before=$(bpftool prog show --json | jq length)
+	# A cilium run (tc programs, netfilter links, a server process) killed
+	# in the middle of its workload.
+	"$NETPROF" run --cni cilium --run "$run" -w rr -d 30s --results "$(mktemp -d)" >/dev/null 2>&1 &
 	pid=$!
-	for _ in $(seq 1 200); do
-		ip netns list | grep -q "^netprof-check-$pid-" && break
-		sleep 0.01
+	for _ in $(seq 1 300); do
+		ip netns list | grep -q "^netprof-$run-pod-b" && break
+		sleep 0.05
 	done
+	sleep 2	# probes attached, workload running
 	kill -KILL $pid; wait $pid 2>/dev/null || true
-	"$NETPROF" cleanup >/dev/null || fail "cleanup exited $?"
-	ip netns list | grep -q "^netprof-check-$pid-" && fail "namespaces of the killed check remain"
-	true
+	ip netns list | grep -q "^netprof-$run-" || fail "the killed run left nothing to clean (it was not killed mid-run)"
+	expect_rc 0 "$NETPROF" cleanup
+	ip netns list | grep -q "^netprof-$run-" && fail "namespaces of the killed run remain"
+	[ -e "$root/netprof-$run" ] && fail "cgroup of the killed run remains"
+	pgrep -f "netprof run --cni cilium --run $run" >/dev/null && fail "a process of the run survives"
+	# tc programs went with the devices, links with the process's descriptors.
+	for _ in $(seq 1 50); do
+		[ "$(bpftool prog show --json | jq length)" -le "$progs_before" ] && break
+		sleep 0.1
+	done
+	expect_eq "$(bpftool prog show --json | jq length)" "$progs_before" "BPF programs after cleanup"
 }
 
 run_tests

@@ -1,0 +1,118 @@
+# netprof run / compare / report: the whole pipeline (topology, load
+# generator, hop tracer) on each datapath, and the structural signature of
+# each in the hop paths; nothing left afterwards.
+source "$(dirname "$0")/../lib.sh"
+
+# run_json CNI ARGS...: runs a short pingpong and leaves the report in $REPORT.
+run_json() {
+	local cni=$1
+	shift
+	RESULTS=$(mktemp -d)
+	"$NETPROF" run --cni "$cni" --run "t$$-$T_SEQ" -w pingpong -d 1s --warmup 200ms \
+		--results "$RESULTS" "$@" >/dev/null 2>"$RESULTS/stderr" \
+		|| fail "run --cni $cni exited $?: $(tail -3 "$RESULTS/stderr")"
+	REPORT="$RESULTS/report.json"
+	jq -e . "$REPORT" >/dev/null || fail "report.json is not JSON"
+	REQ=$(jq '.workloads[0].hops.paths[] | select(.direction | startswith("Request"))' "$REPORT")
+	[ -n "$REQ" ] || fail "no request path in the report"
+}
+
+nothing_left() {
+	ip netns list | grep -q "^netprof-t$$-$T_SEQ-" && fail "namespaces left after run"
+	local cg
+	cg=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+	[ -e "$cg/netprof-t$$-$T_SEQ" ] && fail "cgroup left after run"
+	true
+}
+
+nf_hooks_in() { # NS-SUFFIX HOOK: count of that hook on the request path in that namespace
+	echo "$REQ" | jq --arg ns "netprof-t$$-$T_SEQ-$1 netfilter" --arg h "netfilter $2" \
+		'[.hops[] | select(.where == $ns and .what == $h)] | length'
+}
+
+test_cilium_bypasses_netfilter_with_one_backlog_enqueue() {
+	need_root; need_cmd jq
+	run_json cilium
+	expect_eq "$(echo "$REQ" | jq .netfilter_hooks)" 0 "netfilter hooks on the path"
+	expect_eq "$(echo "$REQ" | jq .backlog_enqueues)" 1 "backlog enqueues (besides the wire)"
+	expect_eq "$(echo "$REQ" | jq .wire_backlog_enqueues)" 1 "backlog enqueues on the wire"
+	expect_eq "$(echo "$REQ" | jq .veth_crossings)" 1 "veth crossings (besides the wire)"
+	echo "$REQ" | jq -e '[.hops[] | select(.what | startswith("tc ingress: redirected by BPF"))] | length == 2' \
+		>/dev/null || fail "expected two BPF redirects (neigh out, peer in)"
+	expect_eq "$(jq '.workloads[0].load.transactions_per_s > 0' "$REPORT")" true "transactions measured"
+	nothing_left
+}
+
+test_calico_forwards_through_netfilter_on_both_nodes() {
+	need_root; need_cmd jq
+	run_json calico
+	expect_eq "$(nf_hooks_in node1 FORWARD)" 1 "FORWARD on node1"
+	expect_eq "$(nf_hooks_in node2 FORWARD)" 1 "FORWARD on node2"
+	expect_eq "$(echo "$REQ" | jq .veth_crossings)" 2 "veth crossings (besides the wire)"
+	expect_eq "$(echo "$REQ" | jq .backlog_enqueues)" 2 "backlog enqueues (besides the wire)"
+	nothing_left
+}
+
+test_macvlan_has_no_veth_and_no_node_netfilter() {
+	need_root; need_cmd jq
+	run_json macvlan
+	expect_eq "$(echo "$REQ" | jq .veth_crossings)" 0 "veth crossings (besides the wire)"
+	expect_eq "$(echo "$REQ" | jq .macvlan_crossings)" 2 "macvlan crossings"
+	expect_eq "$(echo "$REQ" | jq .netfilter_hooks)" 0 "netfilter hooks"
+	nothing_left
+}
+
+test_clusterip_through_kube_proxy() {
+	need_root; need_cmd jq
+	run_json calico --target service --services 20
+	expect_eq "$(jq '.workloads[0].load.partial' "$REPORT")" false "complete run through the ClusterIP"
+	# DNAT happens in PREROUTING's nat table on the client's node.
+	expect_eq "$(nf_hooks_in node1 PREROUTING)" 1 "PREROUTING on node1"
+	nothing_left
+}
+
+test_report_shows_the_saved_run() {
+	need_root; need_cmd jq
+	run_json host
+	expect_rc 0 "$NETPROF" report "$RESULTS"
+	[[ "$T_OUT" == *"netprof run: host"* ]] || fail "report text: $(echo "$T_OUT" | head -2)"
+	expect_rc 0 "$NETPROF" report "$RESULTS" --json
+	echo "$T_OUT" | jq -e '.cni == "host"' >/dev/null || fail "report --json"
+	expect_rc 1 "$NETPROF" report /nonexistent-run
+	expect_lines 1 "$T_OUT" "one line"
+}
+
+test_compare_puts_datapaths_side_by_side() {
+	need_root; need_cmd jq
+	local out
+	out=$(mktemp)
+	"$NETPROF" compare --cni host,calico,cilium,macvlan --run "t$$-$T_SEQ" -w rr -d 1s \
+		--warmup 200ms --json >"$out" 2>/dev/null || fail "compare exited $?"
+	expect_eq "$(jq '.rows | length' "$out")" 4 "rows"
+	expect_eq "$(jq '[.rows[] | select(.transactions_per_s > 0)] | length' "$out")" 4 "rates measured"
+	expect_eq "$(jq '.rows[] | select(.cni == "cilium") | .netfilter_hooks' "$out")" 0 "cilium hooks"
+	expect_eq "$(jq '(.rows[] | select(.cni == "calico") | .netfilter_hooks) > 0' "$out")" true "calico hooks"
+	expect_eq "$(jq '.rows[] | select(.cni == "macvlan") | .veth_crossings' "$out")" 0 "macvlan veth"
+	ip netns list | grep -q "^netprof-t$$-$T_SEQ" && fail "namespaces left after compare"
+	rm -f "$out"
+}
+
+test_bad_input_builds_nothing() {
+	local before
+	before=$(ip netns list | grep -c '^netprof-' || true)
+	expect_rc 2 "$NETPROF" run --cni calico --subnets 2
+	expect_lines 1 "$T_OUT" "one line"
+	expect_rc 2 "$NETPROF" run --cni cilium -w frobnicate
+	expect_lines 1 "$T_OUT" "one line"
+	expect_rc 2 "$NETPROF" run --cni cilium -d 0s
+	expect_lines 1 "$T_OUT" "one line"
+	expect_rc 2 "$NETPROF" compare -w rr
+	expect_lines 1 "$T_OUT" "one line"
+	expect_rc 2 "$NETPROF" compare --cni calico,nosuch
+	expect_lines 1 "$T_OUT" "one line"
+	expect_rc 2 "$NETPROF" run --cni cilium --overhead --no-trace
+	expect_lines 1 "$T_OUT" "one line"
+	expect_eq "$(ip netns list | grep -c '^netprof-' || true)" "$before" "namespaces"
+}
+
+run_tests
