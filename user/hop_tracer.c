@@ -1252,7 +1252,8 @@ int hops_print(const struct hops_tracer *h, const struct hops_snapshot *snap, do
 	out_uint("distinct_paths", "\n%llu distinct paths", (unsigned long long)r.nr_paths);
 
 	out_object_begin("per_packet");
-	out_double("hops", "; per packet (all directions): %.2f hops", c[CNT_HOPS] * per_pkt);
+	out_double("hops", "; per packet (all directions, wire included): %.2f hops",
+		   c[CNT_HOPS] * per_pkt);
 	out_double("veth_crossings", ", %.2f veth crossings", c[CNT_VETH] * per_pkt);
 	out_double("macvlan_crossings", ", %.2f macvlan crossings", c[CNT_MACVLAN] * per_pkt);
 	out_double("backlog_enqueues", ", %.2f backlog enqueues", c[CNT_BACKLOG] * per_pkt);
