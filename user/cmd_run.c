@@ -28,6 +28,7 @@ enum {
 	OPT_WORKLOAD = 0x3000, OPT_WARMUP, OPT_REVERSE, OPT_RATE, OPT_THREADS, OPT_NO_TRACE,
 	OPT_SAMPLE, OPT_NO_TC, OPT_NO_NF, OPT_ALL_PATHS, OPT_MAX_PACKETS, OPT_OVERHEAD,
 	OPT_ROUNDS, OPT_RESULTS, OPT_NO_PROFILE, OPT_FREQ, OPT_CATEGORIES, OPT_NF_DETAIL,
+	OPT_DUTY,
 };
 
 #define RUN_LONGOPTS							\
@@ -53,6 +54,7 @@ enum {
 	{ "freq", required_argument, NULL, OPT_FREQ },			\
 	{ "categories", required_argument, NULL, OPT_CATEGORIES },	\
 	{ "nf-detail", no_argument, NULL, OPT_NF_DETAIL },		\
+	{ "duty", required_argument, NULL, OPT_DUTY },			\
 	CLI_COMMON_LONGOPTS
 
 /* Workload settings given on the command line, applied to every workload. */
@@ -160,6 +162,11 @@ static int parse_run_option(const char *cmd, int opt, const char *arg, struct ru
 	case OPT_NF_DETAIL:
 		c->tracer.nf_detail = true;
 		return 1;
+	case OPT_DUTY:
+		if (parse_u64(cmd, "--duty", arg, 1, 1000, &v))
+			return -1;
+		c->tracer.duty = v;
+		return 1;
 	}
 	return 0;
 }
@@ -249,6 +256,8 @@ static void run_help(void)
 	       "Tracer:\n"
 	       "  --no-trace            no probes (load generator figures only)\n"
 	       "  --sample N            follow 1 packet in N (default every packet)\n"
+	       "  --duty N              attach the probes one 100 ms window in N: what they cost\n"
+	       "                        shrinks about N times (see scripts/bench-overhead.sh)\n"
 	       "  --no-tc, --no-netfilter, --all-paths, --max-packets N\n"
 	       "  --nf-detail           time each netfilter table apart (more probe cost)\n"
 	       "CPU profile:\n"

@@ -38,6 +38,7 @@ static void help(void)
 	       "  --sample N            follow 1 packet in N (default 1: every packet)\n"
 	       "  --max-packets N       packets followed at once (default 16384)\n"
 	       "  --all-paths           every distinct path, not only the most common ones\n"
+	       "  --duty N              attach the probes one 100 ms window in N (less overhead)\n"
 	       "  --nf-detail           time every netfilter table apart (9 slots a hook, not 4:\n"
 	       "                        raw+conntrack and the rest)\n"
 	       "  --wire NS/DEV,...     the veth standing for the NIC between nodes: its backlog\n"
@@ -67,7 +68,7 @@ static void close_tracer(void *arg)
 int cmd_trace(int argc, char **argv)
 {
 	enum { OPT_SERVICE_PORT = 0x2000, OPT_CGROUP, OPT_SAMPLE, OPT_MAX, OPT_NO_TC, OPT_NO_NF,
-	       OPT_NETNS, OPT_ALL_PATHS, OPT_WIRE, OPT_NF_DETAIL };
+	       OPT_NETNS, OPT_ALL_PATHS, OPT_WIRE, OPT_NF_DETAIL, OPT_DUTY };
 	static const struct option longopts[] = {
 		{ "netns", required_argument, NULL, OPT_NETNS },
 		{ "duration", required_argument, NULL, 'd' },
@@ -80,6 +81,7 @@ int cmd_trace(int argc, char **argv)
 		{ "all-paths", no_argument, NULL, OPT_ALL_PATHS },
 		{ "wire", required_argument, NULL, OPT_WIRE },
 		{ "nf-detail", no_argument, NULL, OPT_NF_DETAIL },
+		{ "duty", required_argument, NULL, OPT_DUTY },
 		{ "no-netfilter", no_argument, NULL, OPT_NO_NF },
 		CLI_COMMON_LONGOPTS,
 		{}
@@ -141,6 +143,11 @@ int cmd_trace(int argc, char **argv)
 			break;
 		case OPT_NF_DETAIL:
 			t.nf_detail = true;
+			break;
+		case OPT_DUTY:
+			if (parse_u64("trace", "--duty", optarg, 1, 1000, &v))
+				return EXIT_USAGE;
+			t.duty = v;
 			break;
 		case OPT_WIRE:
 			snprintf(wire_list, sizeof(wire_list), "%s", optarg);

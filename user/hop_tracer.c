@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -47,6 +49,7 @@ struct traced_dev {
 	int ifindex;
 	enum dev_kind kind;
 	bool wire;			/* stands for the NIC between the nodes */
+	bool tc_ok;			/* its tc filters attached at the start */
 	bool hook_created, attached[2];
 };
 
@@ -69,6 +72,13 @@ struct hops_tracer {
 	int nr_notes;
 	bool use_tc, use_nf, use_btf_tp, use_sockops;
 	unsigned nf_slots;		/* bit k: slot k attached */
+	struct bpf_link *sockops_link;	/* stays through duty-cycle pauses */
+	/* --duty N: probes attached for one window in N. */
+	pthread_t duty_thread;
+	bool duty_running;
+	volatile bool duty_stop;
+	pthread_mutex_t lock;
+	uint64_t windows;		/* attached windows since the start */
 };
 
 
@@ -338,7 +348,7 @@ static int load_with_fallbacks(struct hops_tracer *h)
 
 /* ---- attaching ---- */
 
-static int attach_tracepoints(struct hops_tracer *h)
+static int attach_tracepoints(struct hops_tracer *h, bool quiet)
 {
 	const char *prefix = h->use_btf_tp ? "btf_" : "raw_";
 	unsigned ok = 0;
@@ -366,6 +376,8 @@ static int attach_tracepoints(struct hops_tracer *h)
 		pr_warn("no packet-path tracepoint could be attached");
 		return -ENOENT;
 	}
+	if (quiet)
+		return 0;
 	if (failed[0])
 		note(h, "tracepoints", true, "%s: %u attached; missing: %s",
 		     h->use_btf_tp ? "tp_btf" : "raw_tp", ok, failed);
@@ -419,7 +431,8 @@ static void detach_tc(struct traced_dev *d)
 	}
 }
 
-static int attach_in_namespaces(struct hops_tracer *h)
+/* The netfilter links of one namespace (the calling thread is in it). */
+static int attach_nf(struct hops_tracer *h, struct traced_ns *ns)
 {
 	static const int priorities[NF_SLOTS] = NF_SLOT_PRIORITIES;
 	struct bpf_program *slot_progs[NF_SLOTS] = {
@@ -429,6 +442,40 @@ static int attach_in_namespaces(struct hops_tracer *h)
 		h->skel->progs.hop_nf_slot6, h->skel->progs.hop_nf_slot7,
 		h->skel->progs.hop_nf_slot8,
 	};
+	int fd;
+
+	if (!ns->has_rules) {
+		/* NF_INET_LOCAL_OUT = 3 */
+		fd = nf_link_create(bpf_program__fd(h->skel->progs.hop_origin), NP_NFPROTO_IPV4, 3,
+				    priorities[0]);
+		if (fd < 0)
+			return fd;
+		ns->nf_links[ns->nr_nf_links++] = fd;
+		return 0;
+	}
+	for (int hook = 0; hook < NF_HOOKS; hook++) {
+		for (int slot = 0; slot < NF_SLOTS; slot++) {
+			if (!(h->nf_slots & (1u << slot)))
+				continue;
+			fd = nf_link_create(bpf_program__fd(slot_progs[slot]), NP_NFPROTO_IPV4, hook,
+					    priorities[slot]);
+			if (fd < 0)
+				return fd;
+			ns->nf_links[ns->nr_nf_links++] = fd;
+		}
+	}
+	return 0;
+}
+
+static void detach_nf(struct traced_ns *ns)
+{
+	for (int i = 0; i < ns->nr_nf_links; i++)
+		close(ns->nf_links[i]);
+	ns->nr_nf_links = 0;
+}
+
+static int attach_in_namespaces(struct hops_tracer *h)
+{
 	unsigned tc_devs = 0, tc_failed = 0, ruled = 0, origins = 0;
 	int nf_err = 0, tc_err = 0;
 
@@ -438,33 +485,10 @@ static int attach_in_namespaces(struct hops_tracer *h)
 
 		if (saved < 0)
 			return saved;
-		if (h->use_nf && !ns->has_rules) {
-			/* NF_INET_LOCAL_OUT = 3 */
-			int fd = nf_link_create(bpf_program__fd(h->skel->progs.hop_origin),
-						NP_NFPROTO_IPV4, 3, priorities[0]);
-
-			if (fd < 0)
-				nf_err = fd;
-			else
-				ns->nf_links[ns->nr_nf_links++] = fd;
-			origins += fd >= 0;
-		}
-		ruled += h->use_nf && ns->has_rules;
-		for (int hook = 0; h->use_nf && ns->has_rules && hook < NF_HOOKS && !nf_err; hook++) {
-			for (int slot = 0; slot < NF_SLOTS; slot++) {
-				int fd;
-
-				if (!(h->nf_slots & (1u << slot)))
-					continue;
-				fd = nf_link_create(bpf_program__fd(slot_progs[slot]), NP_NFPROTO_IPV4,
-						    hook, priorities[slot]);
-
-				if (fd < 0) {
-					nf_err = fd;
-					break;
-				}
-				ns->nf_links[ns->nr_nf_links++] = fd;
-			}
+		if (h->use_nf && !nf_err) {
+			nf_err = attach_nf(h, ns);
+			ruled += ns->has_rules;
+			origins += !ns->has_rules;
 		}
 		for (int i = 0; h->use_tc && i < h->nr_devs; i++) {
 			struct traced_dev *d = &h->devs[i];
@@ -478,6 +502,7 @@ static int attach_in_namespaces(struct hops_tracer *h)
 				tc_err = err;
 				detach_tc(d);
 			} else {
+				d->tc_ok = true;
 				tc_devs++;
 			}
 		}
@@ -486,11 +511,8 @@ static int attach_in_namespaces(struct hops_tracer *h)
 	if (h->use_nf && nf_err) {
 		note(h, "netfilter", false, "off: netfilter link refused (%s)", strerror(-nf_err));
 		h->use_nf = false;
-		for (int n = 0; n < h->nr_ns; n++) {
-			for (int i = 0; i < h->ns[n].nr_nf_links; i++)
-				close(h->ns[n].nf_links[i]);
-			h->ns[n].nr_nf_links = 0;
-		}
+		for (int n = 0; n < h->nr_ns; n++)
+			detach_nf(&h->ns[n]);
 	} else if (h->use_nf) {
 		note(h, "netfilter", true, "%d slots on each of 5 hooks in the %u namespaces with "
 		     "rules%s; an origin probe at OUTPUT in the %u without", __builtin_popcount(h->nf_slots),
@@ -501,6 +523,83 @@ static int attach_in_namespaces(struct hops_tracer *h)
 		note(h, "tc", tc_devs > 0, "clsact ingress+egress on %u devices%s%s", tc_devs,
 		     tc_failed ? "; failed on some: " : "", tc_failed ? strerror(-tc_err) : "");
 	return 0;
+}
+
+/* ---- duty cycle: every probe off for N-1 windows out of N ---- */
+
+#define DUTY_WINDOW_MS 100
+
+/* tc filters only: the clsact hooks stay, so a datapath's filters are untouched. */
+static void tc_filters(struct hops_tracer *h, struct traced_dev *d, bool attach)
+{
+	for (int egress = 0; egress < 2; egress++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = d->ifindex,
+				    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIORITY);
+
+		if (attach && !d->attached[egress]) {
+			opts.prog_fd = bpf_program__fd(egress ? h->skel->progs.hop_tc_egress
+							      : h->skel->progs.hop_tc_ingress);
+			d->attached[egress] = bpf_tc_attach(&hook, &opts) == 0;
+		} else if (!attach && d->attached[egress]) {
+			bpf_tc_detach(&hook, &opts);
+			d->attached[egress] = false;
+		}
+	}
+}
+
+static void probes_set(struct hops_tracer *h, bool on)
+{
+	if (on)
+		attach_tracepoints(h, true);
+	else
+		for (; h->nr_links > 0; h->nr_links--)
+			bpf_link__destroy(h->links[h->nr_links - 1]);
+	for (int n = 0; n < h->nr_ns; n++) {
+		int saved = netns_enter(h->ns[n].name);
+
+		if (saved < 0)
+			continue;
+		if (h->use_nf) {
+			if (on)
+				attach_nf(h, &h->ns[n]);
+			else
+				detach_nf(&h->ns[n]);
+		}
+		for (int i = 0; h->use_tc && i < h->nr_devs; i++)
+			if (h->devs[i].ns == n && (h->devs[i].hook_created || h->devs[i].tc_ok))
+				tc_filters(h, &h->devs[i], on);
+		netns_leave(saved);
+	}
+}
+
+static bool duty_sleep(struct hops_tracer *h, unsigned ms)
+{
+	for (unsigned slept = 0; slept < ms && !h->duty_stop; slept += 10)
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000 }, NULL);
+	return !h->duty_stop;
+}
+
+static void *duty_cycle(void *arg)
+{
+	struct hops_tracer *h = arg;
+
+	while (duty_sleep(h, DUTY_WINDOW_MS)) {
+		pthread_mutex_lock(&h->lock);
+		probes_set(h, false);
+		pthread_mutex_unlock(&h->lock);
+		if (!duty_sleep(h, (h->target.duty - 1) * DUTY_WINDOW_MS)) {
+			pthread_mutex_lock(&h->lock);
+			probes_set(h, true);	/* hops_close detaches it all the same way */
+			pthread_mutex_unlock(&h->lock);
+			break;
+		}
+		pthread_mutex_lock(&h->lock);
+		probes_set(h, true);
+		h->windows++;
+		pthread_mutex_unlock(&h->lock);
+	}
+	return NULL;
 }
 
 static int attach_sockops(struct hops_tracer *h)
@@ -521,8 +620,7 @@ static int attach_sockops(struct hops_tracer *h)
 		note(h, "sock_ops", false, "off: attach to %s failed", h->target.cgroup_path);
 		return 0;
 	}
-	if (h->nr_links < MAX_TP_LINKS)
-		h->links[h->nr_links++] = l;
+	h->sockops_link = l;
 	note(h, "sock_ops", true, "on the run's cgroup %s", h->target.cgroup_path);
 	return 0;
 }
@@ -556,13 +654,20 @@ int hops_open(struct hops_tracer **out, const struct hops_target *target)
 
 		bpf_map_update_elem(bpf_map__fd(h->skel->maps.devices), &k, &di, BPF_ANY);
 	}
-	err = attach_tracepoints(h);
+	err = attach_tracepoints(h, false);
 	if (err)
 		goto fail;
 	err = attach_in_namespaces(h);
 	if (err)
 		goto fail;
 	attach_sockops(h);
+	pthread_mutex_init(&h->lock, NULL);
+	if (h->target.duty > 1) {
+		h->duty_running = pthread_create(&h->duty_thread, NULL, duty_cycle, h) == 0;
+		note(h, "duty cycle", h->duty_running,
+		     "probes attached %u ms in every %u ms (--duty %u); counts cover those windows",
+		     DUTY_WINDOW_MS, DUTY_WINDOW_MS * h->target.duty, h->target.duty);
+	}
 	note(h, "fentry/kprobe", false,
 	     "function timing is a separate probe set (netprof check shows what this kernel allows)");
 	*out = h;
@@ -605,6 +710,11 @@ void hops_close(struct hops_tracer *h)
 {
 	if (!h)
 		return;
+	if (h->duty_running) {
+		h->duty_stop = true;
+		pthread_join(h->duty_thread, NULL);
+	}
+	bpf_link__destroy(h->sockops_link);
 	for (int i = 0; i < h->nr_links; i++)
 		bpf_link__destroy(h->links[i]);
 	for (int n = 0; n < h->nr_ns; n++) {
@@ -1217,6 +1327,10 @@ int hops_print(const struct hops_tracer *h, const struct hops_snapshot *snap, do
 	double per_pkt;
 
 	c = r.counters;
+	/* With a duty cycle the probes saw about one window in N of the
+	 * transactions: compare like with like. */
+	if (h->target.duty > 1)
+		transactions /= h->target.duty;
 	per_pkt = c[CNT_PKTS_FINISHED] ? 1.0 / c[CNT_PKTS_FINISHED] : NAN;
 
 	out_object_begin("hops");
@@ -1231,8 +1345,9 @@ int hops_print(const struct hops_tracer *h, const struct hops_snapshot *snap, do
 	out_uint("hop_pair_map_full", ", %llu hop pairs not timed (map full)", c[CNT_PAIRS_FULL]);
 	out_uint("paths_truncated", ", %llu paths longer than the recorded hops",
 		 c[CNT_PATH_TRUNCATED]);
-	out_uint("vanished", "\n   %llu packets freed where no tracepoint fires (TCP coalescing):"
-		 " their paths end at the last hop seen\n", c[CNT_VANISHED]);
+	out_uint("vanished", "\n   %llu packets lost from sight (freed where no tracepoint fires, as TCP"
+		 " coalescing does, or cut by a duty-cycle pause): their paths end at the last hop"
+		 " seen\n", c[CNT_VANISHED]);
 	out_object_end();
 
 	out_array_begin("paths");

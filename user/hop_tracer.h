@@ -27,6 +27,7 @@ struct hops_target {
 	uint32_t max_packets;		/* packets followed at once (map size) */
 	bool no_tc, no_netfilter;	/* leave these probes off (overhead A/B) */
 	bool nf_detail;			/* a slot between every table (9 per hook), not 4 */
+	unsigned duty;			/* probes attached one 100 ms window in N (0, 1: always) */
 	bool all_paths;			/* print every distinct path, not the most common */
 	/* The veth standing for the NIC between the nodes ("NETNS/DEV"): its
 	 * backlog enqueue is one a real NIC would not add, shown apart. */

@@ -71,6 +71,18 @@ test_clusterip_through_kube_proxy() {
 	nothing_left
 }
 
+test_duty_cycle_still_sees_the_path() {
+	need_root; need_cmd jq
+	local progs_before
+	progs_before=$(bpftool prog show --json | jq length)
+	run_json calico --duty 4 -d 2s
+	expect_eq "$(nf_hooks_in node1 FORWARD)" 1 "FORWARD on node1 seen through the duty cycle"
+	jq -e '.workloads[0].hops.probes[] | select(.probe == "duty cycle" and .ran)' "$REPORT" \
+		>/dev/null || fail "the report does not say the probes were duty-cycled"
+	expect_eq "$(bpftool prog show --json | jq length)" "$progs_before" "BPF programs after the run"
+	nothing_left
+}
+
 test_report_shows_the_saved_run() {
 	need_root; need_cmd jq
 	run_json host
