@@ -220,13 +220,11 @@ int cmd_flame(int argc, char **argv)
 	uint64_t width;
 
 	flame_options_init(&o);
-	while ((opt = getopt_long(argc, argv, ":o:vh", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt("flame", opt, argv)) > 0)
-			continue;
-		if (rc < 0)
-			return EXIT_USAGE;
+	while ((opt = cli_next_opt("flame", argc, argv, ":o:vh", longopts)) != -1) {
 		switch (opt) {
-		case 'h':
+		case CLI_ERROR:
+			return EXIT_USAGE;
+		case CLI_HELP:
 			help();
 			return 0;
 		case 'o':

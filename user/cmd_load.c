@@ -121,13 +121,11 @@ int cmd_load(int argc, char **argv)
 	int opt, rc, w;
 	uint64_t v;
 
-	while ((opt = getopt_long(argc, argv, ":s:p:P:T:l:r:Rt:w:i:vh", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt("load", opt, argv)) > 0)
-			continue;
-		if (rc < 0)
-			return EXIT_USAGE;
+	while ((opt = cli_next_opt("load", argc, argv, ":s:p:P:T:l:r:Rt:w:i:vh", longopts)) != -1) {
 		switch (opt) {
-		case 'h': help(); return 0;
+		case CLI_ERROR:
+			return EXIT_USAGE;
+		case CLI_HELP: help(); return 0;
 		case 's': server = optarg; break;
 		case 'p': port = optarg; break;
 		case 'P': parallel = optarg; break;

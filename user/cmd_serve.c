@@ -51,13 +51,11 @@ int cmd_serve(int argc, char **argv)
 	uint64_t v;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, ":p:B:1vh", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt("serve", opt, argv)) > 0)
-			continue;
-		if (rc < 0)
-			return EXIT_USAGE;
+	while ((opt = cli_next_opt("serve", argc, argv, ":p:B:1vh", longopts)) != -1) {
 		switch (opt) {
-		case 'h':
+		case CLI_ERROR:
+			return EXIT_USAGE;
+		case CLI_HELP:
 			help();
 			return 0;
 		case 'p':
