@@ -310,16 +310,26 @@ forget:
 	bpf_map_delete_elem(&packets, &key);
 }
 
+/* The packet's entry, or NULL when nobody follows it. With start_at_output a
+ * NULL means the caller can stop: the packet was not picked up at birth. */
+static __always_inline struct pkt_state *lookup_pkt(struct sk_buff *skb)
+{
+	__u64 key = (__u64)skb;
+
+	return bpf_map_lookup_elem(&packets, &key);
+}
+
 /*
  * Records one hop of a packet. `net` is the namespace the hop happened in
  * (for packets not yet followed, they are followed only inside the run's
- * namespaces). Returns the packet's state, or NULL when it is not followed.
+ * namespaces). `st` is the packet's entry as the caller looked it up (NULL:
+ * none), so a hop costs one lookup. Returns the packet's state, or NULL when
+ * it is not followed.
  */
-static __always_inline struct pkt_state *record_hop(struct sk_buff *skb, __u32 kind, __u32 ns,
-						    __u32 where, bool origin)
+static __always_inline struct pkt_state *record_hop(struct sk_buff *skb, struct pkt_state *st,
+						    __u32 kind, __u32 ns, __u32 where, bool origin)
 {
 	__u64 key = (__u64)skb, now = bpf_ktime_get_ns();
-	struct pkt_state *st = bpf_map_lookup_elem(&packets, &key);
 	struct softirq_cpu *sc;
 	__u32 hop, zero = 0, cpu;
 
@@ -402,13 +412,6 @@ static __always_inline struct pkt_state *record_hop(struct sk_buff *skb, __u32 k
 	return st;
 }
 
-/* Cheap exit for a packet no probe is following (see start_at_output). */
-static __always_inline bool not_followed(struct sk_buff *skb)
-{
-	__u64 key = (__u64)skb;
-
-	return start_at_output && !bpf_map_lookup_elem(&packets, &key);
-}
 
 /* ---- tc: every device of the topology, ingress and egress ---- */
 
@@ -444,11 +447,12 @@ static __always_inline int tc_hop(struct __sk_buff *ctx, int egress)
 	/* Every packet counts per device, followed or not (the cross-check
 	 * with the device's own counters). */
 	count_dev(dev, egress, ctx->len);
-	if (not_followed(skb))
+	st = lookup_pkt(skb);
+	if (!st && start_at_output)
 		return TC_ACT_UNSPEC;
 	dc = dev_lookup(dev);
 	ns = dc.ns_index;
-	st = record_hop(skb, egress ? HOP_TC_EGRESS : HOP_TC_INGRESS, ns, ctx->ifindex, false);
+	st = record_hop(skb, st, egress ? HOP_TC_EGRESS : HOP_TC_INGRESS, ns, ctx->ifindex, false);
 	if (st && dc.kind == DEV_MACVLAN)
 		st->macvlan++;
 	/* Let the next filter (a datapath's own program) decide. */
@@ -483,10 +487,11 @@ static __always_inline int nf_hop(struct bpf_nf_ctx *ctx, __u32 slot)
 	if (hook >= NF_HOOKS)
 		return NF_ACCEPT;
 	if (slot == 0) {
-		if (hook != NF_INET_LOCAL_OUT && not_followed(skb))
+		st = lookup_pkt(skb);
+		if (!st && start_at_output && hook != NF_INET_LOCAL_OUT)
 			return NF_ACCEPT;
 		ns = ns_index_of_net(BPF_CORE_READ(state, net));
-		st = record_hop(skb, HOP_NF, ns, NF_WHERE(hook, 0), hook == NF_INET_LOCAL_OUT);
+		st = record_hop(skb, st, HOP_NF, ns, NF_WHERE(hook, 0), hook == NF_INET_LOCAL_OUT);
 		if (st) {
 			st->nf_hooks++;
 			st->last_nf_hop = st->last_hop;
@@ -538,7 +543,8 @@ int hop_origin(struct bpf_nf_ctx *ctx)
 	const struct nf_hook_state *state = ctx->state;
 
 	if (BPF_CORE_READ(state, hook) == NF_INET_LOCAL_OUT)
-		record_hop(ctx->skb, HOP_SEND, ns_index_of_net(BPF_CORE_READ(state, net)), 0, true);
+		record_hop(ctx->skb, lookup_pkt(ctx->skb), HOP_SEND,
+			   ns_index_of_net(BPF_CORE_READ(state, net)), 0, true);
 	return NF_ACCEPT;
 }
 
@@ -559,36 +565,37 @@ NF_SLOT_PROG(8)
 
 static __always_inline void on_dev_queue(struct sk_buff *skb)
 {
+	struct pkt_state *st = lookup_pkt(skb);
 	struct net_device *dev;
 
-	if (not_followed(skb))
+	if (!st && start_at_output)
 		return;
 	dev = BPF_CORE_READ(skb, dev);
-
-	record_hop(skb, HOP_DEV_QUEUE, ns_index_of_dev(dev), BPF_CORE_READ(dev, ifindex), false);
+	record_hop(skb, st, HOP_DEV_QUEUE, ns_index_of_dev(dev), BPF_CORE_READ(dev, ifindex), false);
 }
 
 static __always_inline void on_dev_xmit(struct sk_buff *skb, struct net_device *dev)
 {
-	__u64 key = (__u64)skb;
+	struct pkt_state *st = lookup_pkt(skb);
 
 	/* Only followed packets: after xmit a veth's skb already belongs to the peer. */
-	if (bpf_map_lookup_elem(&packets, &key))
-		record_hop(skb, HOP_DEV_XMIT, ns_index_of_dev(dev), BPF_CORE_READ(dev, ifindex), false);
+	if (st)
+		record_hop(skb, st, HOP_DEV_XMIT, ns_index_of_dev(dev), BPF_CORE_READ(dev, ifindex),
+			   false);
 }
 
 static __always_inline void on_netif_rx(struct sk_buff *skb)
 {
 	struct net_device *dev;
 	struct dev_cached dc;
-	struct pkt_state *st;
+	struct pkt_state *st = lookup_pkt(skb);
 	__u32 kind;
 
-	if (not_followed(skb))
+	if (!st && start_at_output)
 		return;
 	dev = BPF_CORE_READ(skb, dev);
 	dc = dev_lookup(dev);
-	st = record_hop(skb, HOP_BACKLOG, dc.ns_index, BPF_CORE_READ(dev, ifindex), false);
+	st = record_hop(skb, st, HOP_BACKLOG, dc.ns_index, BPF_CORE_READ(dev, ifindex), false);
 	if (!st)
 		return;
 	st->backlog++;
@@ -601,23 +608,22 @@ static __always_inline void on_netif_rx(struct sk_buff *skb)
 
 static __always_inline void on_receive(struct sk_buff *skb, __u32 kind)
 {
+	struct pkt_state *st = lookup_pkt(skb);
 	struct net_device *dev;
 
-	if (not_followed(skb))
+	if (!st && start_at_output)
 		return;
 	dev = BPF_CORE_READ(skb, dev);
-
-	record_hop(skb, kind, ns_index_of_dev(dev), BPF_CORE_READ(dev, ifindex), false);
+	record_hop(skb, st, kind, ns_index_of_dev(dev), BPF_CORE_READ(dev, ifindex), false);
 }
 
 static __always_inline void on_tcp_probe(struct sock *sk, struct sk_buff *skb)
 {
-	__u64 key = (__u64)skb;
-	struct pkt_state *st = bpf_map_lookup_elem(&packets, &key);
+	struct pkt_state *st = lookup_pkt(skb);
 
 	if (!st)
 		return;
-	st = record_hop(skb, HOP_SOCKET, HOP_NS(st->last_hop),
+	st = record_hop(skb, st, HOP_SOCKET, HOP_NS(st->last_hop),
 			bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)), false);
 	if (st)
 		finish(skb, st);
@@ -625,8 +631,7 @@ static __always_inline void on_tcp_probe(struct sock *sk, struct sk_buff *skb)
 
 static __always_inline void on_kfree(struct sk_buff *skb, __u32 reason)
 {
-	__u64 key = (__u64)skb;
-	struct pkt_state *st = bpf_map_lookup_elem(&packets, &key);
+	struct pkt_state *st = lookup_pkt(skb);
 	struct drop_key dk;
 	__u64 one = 1, *v;
 
@@ -642,7 +647,7 @@ static __always_inline void on_kfree(struct sk_buff *skb, __u32 reason)
 		else
 			bpf_map_update_elem(&drops, &dk, &one, BPF_NOEXIST);
 		count(CNT_DROPS, 1);
-		st = record_hop(skb, HOP_DROP, HOP_NS(st->last_hop), reason, false);
+		st = record_hop(skb, st, HOP_DROP, HOP_NS(st->last_hop), reason, false);
 		if (!st)
 			return;
 	}
@@ -651,8 +656,7 @@ static __always_inline void on_kfree(struct sk_buff *skb, __u32 reason)
 
 static __always_inline void on_consume(struct sk_buff *skb)
 {
-	__u64 key = (__u64)skb;
-	struct pkt_state *st = bpf_map_lookup_elem(&packets, &key);
+	struct pkt_state *st = lookup_pkt(skb);
 
 	if (st)
 		finish(skb, st);

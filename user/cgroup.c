@@ -67,6 +67,15 @@ int cgroup_add_pid(const char *path, pid_t pid)
 	return write_file(file, text);
 }
 
+bool cgroup_is_netprofs(const char *path)
+{
+	char root[PATH_MAX];
+	const char *base = strrchr(path, '/');
+
+	return cgroup2_mount(root, sizeof(root)) == 0 && !strncmp(path, root, strlen(root)) &&
+	       base && !strncmp(base + 1, "netprof-", 8) && access(path, F_OK) == 0;
+}
+
 int cgroup_of_self(char *path, size_t len)
 {
 	char root[PATH_MAX], line[PATH_MAX];

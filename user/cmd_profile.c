@@ -134,7 +134,6 @@ int cmd_profile(int argc, char **argv)
 	struct profile_stats st;
 	struct categories *cats;
 	bool all = false;
-	char root[PATH_MAX];
 	int opt, rc;
 	FILE *f;
 
@@ -175,16 +174,10 @@ int cmd_profile(int argc, char **argv)
 		usage_error("profile: --all and --cgroup exclude each other");
 		return EXIT_USAGE;
 	}
-	if (po.cgroup_path) {
-		const char *base = strrchr(po.cgroup_path, '/');
-
-		if (cgroup2_mount(root, sizeof(root)) < 0 ||
-		    strncmp(po.cgroup_path, root, strlen(root)) || !base ||
-		    strncmp(base + 1, "netprof-", 8) || access(po.cgroup_path, F_OK)) {
-			usage_error("profile: --cgroup '%s' is not an existing netprof-* cgroup",
-				    po.cgroup_path);
-			return EXIT_USAGE;
-		}
+	if (po.cgroup_path && !cgroup_is_netprofs(po.cgroup_path)) {
+		usage_error("profile: --cgroup '%s' is not an existing netprof-* cgroup",
+			    po.cgroup_path);
+		return EXIT_USAGE;
 	}
 	po.keep_all = all || !po.cgroup_path;
 	cats = categories_load(rules);

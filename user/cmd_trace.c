@@ -93,7 +93,6 @@ int cmd_trace(int argc, char **argv)
 	const char *netns[MAX_TRACE_NETNS];
 	struct hops_target t = { .sample_every = 1, .max_packets = 16384 };
 	uint64_t duration_ns = 0, v;
-	char root[PATH_MAX];
 	double start;
 	int opt, rc, n = 0;
 
@@ -171,16 +170,9 @@ int cmd_trace(int argc, char **argv)
 		}
 		netns[n++] = tok;
 	}
-	if (t.cgroup_path) {
-		const char *base = strrchr(t.cgroup_path, '/');
-
-		if (cgroup2_mount(root, sizeof(root)) < 0 ||
-		    strncmp(t.cgroup_path, root, strlen(root)) || !base ||
-		    strncmp(base + 1, "netprof-", 8) || access(t.cgroup_path, F_OK)) {
-			usage_error("trace: --cgroup '%s' is not an existing netprof-* cgroup under %s",
-				    t.cgroup_path, root);
-			return EXIT_USAGE;
-		}
+	if (t.cgroup_path && !cgroup_is_netprofs(t.cgroup_path)) {
+		usage_error("trace: --cgroup '%s' is not an existing netprof-* cgroup", t.cgroup_path);
+		return EXIT_USAGE;
 	}
 	for (char *save = NULL, *tok = strtok_r(wire_list, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
