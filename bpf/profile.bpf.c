@@ -17,8 +17,8 @@ const volatile __u64 run_cgroup_id = 0;
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	/* No chaining in a stack map: a colliding stack is lost (and counted),
-	 * so keep it sparse. 32768 x 127 frames is about 33 MB. */
-	__uint(max_entries, 32768);
+	 * so keep it sparse. 65536 x 64 frames is about 33 MB. */
+	__uint(max_entries, 65536);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, PROFILE_MAX_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");

@@ -5,7 +5,8 @@
 #define NETPROF_PROFILE_H
 
 #define PROFILE_COMM_LEN 16
-#define PROFILE_MAX_DEPTH 127
+/* Frames kept per stack, from the leaf (the categories read leaf first). */
+#define PROFILE_MAX_DEPTH 64
 
 enum profile_flags {
 	PROF_IN_CGROUP = 1,	/* the sampled task is in the run's cgroup */

@@ -186,6 +186,11 @@ int profiler_write_folded(struct profiler *p, FILE *f, struct profile_stats *st)
 			continue;
 		memset(ips, 0, sizeof(ips));
 		memset(uips, 0, sizeof(uips));
+		/* A kernel-mode sample whose stack collided in the stack map is
+		 * counted as lost, not written: with only its user frames it would
+		 * land in "other" and skew the shares. */
+		if (key.kstack < 0 && key.kstack != -EFAULT)
+			continue;
 		if (key.kstack >= 0 && bpf_map_lookup_elem(stacks_fd, &key.kstack, ips) == 0)
 			while (nk < PROFILE_MAX_DEPTH && ips[nk])
 				nk++;
