@@ -16,7 +16,10 @@
 const volatile __u32 target_ifindex = 1;
 __u64 hits = 0;
 
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+/* Weak: a kernel without the kfunc (before 6.2) must still load every other
+ * probe of this object; libbpf refuses the whole object over a strong ksym it
+ * cannot resolve, even when the program that calls it is not loaded. */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKHASH);

@@ -10,6 +10,12 @@
  * The per-packet entry is removed when the packet reaches a TCP socket, is
  * dropped or is freed; the slab reuses sk_buff addresses at once, so an entry
  * older than STALE_NS is treated as a different packet (counted).
+ *
+ * Hops that cannot see the skb (XDP with --xdp; tc where the kernel lacks
+ * bpf_cast_to_kern_ctx, or with --tc-key flow) find the packet by its flow
+ * key through flow_index, kept only in those modes (flow_index_on). FIB
+ * lookups (fib_table_lookup, no skb either) go to the followed packet whose
+ * hop the CPU recorded last, when the addresses match.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -36,6 +42,14 @@ const volatile struct hops_config trace_cfg = { .sample_every = 1 };
  */
 const volatile bool start_at_output = false;
 const volatile __u64 run_cgroup_id = 0;
+/*
+ * Flow modes (tc without bpf_cast_to_kern_ctx, or forced with --tc-key flow;
+ * XDP): hops that cannot see the kernel skb find the packet through a flow
+ * index (flow key -> skb address) that the hops which do see the skb keep
+ * current. Off by default, so the default mode pays nothing for it.
+ */
+const volatile bool flow_index_on = false;
+const volatile bool xdp_on = false;		/* --xdp (implies flow_index_on) */
 
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
@@ -79,12 +93,49 @@ struct {
 	__type(value, struct pkt_state);
 } packets SEC(".maps");
 
+/*
+ * Flow modes only. LRU maps: an entry whose packet went where no probe saw
+ * it leave (a stolen GRO head, a datapath's own drop) is evicted in time
+ * rather than filling the map.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);		/* resized by user space */
+	__type(key, struct flow_key);
+	__type(value, __u64);			/* kernel sk_buff address */
+} flow_index SEC(".maps");
+
+/*
+ * Packets followed so far only by hops without the skb, keyed by their flow
+ * key: picked up at a first hop that cannot see the skb (a pod's tc egress
+ * comes before net_dev_queue), or handed over by XDP, after which the kernel
+ * may copy the packet into a new skb (veth and generic XDP copy cloned or
+ * short-headroom skbs). The next hop that sees the skb adopts the entry under
+ * the skb's address. Keying the state by the flow key only until then, and
+ * not for the whole path, keeps the skb as the key wherever it exists: it
+ * cannot collide and needs no header read, while the flow key is unique only
+ * while the packet is in flight and changes under NAT.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct flow_key);
+	__type(value, struct pkt_state);
+} pending SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, struct path_key);
 	__type(value, struct path_value);
 } paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAX_NETNS);
+	__type(key, __u32);			/* netns index */
+	__type(value, struct fib_ns_stats);
+} fib_stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);	/* no atomics on the hot path */
@@ -117,6 +168,17 @@ struct {
 struct softirq_cpu {
 	__u32 gen;
 	__u32 in_net_rx;
+	/*
+	 * The followed packet this CPU last recorded a hop of: the FIB lookup
+	 * tracepoint has no skb, so a lookup is that packet's if its
+	 * destination (or, for the reverse-path check, its source) matches.
+	 * Its lookups are counted here and folded into its state at its next
+	 * hop, so the tracepoint needs no packet-map lookup.
+	 */
+	__u64 cur_pkt;
+	__u32 cur_hop;
+	__u32 cur_saddr, cur_daddr;
+	__u32 fib_n;		/* lookups for cur_pkt since cur_hop */
 };
 
 struct {
@@ -190,24 +252,6 @@ static __always_inline __u32 dev_kind(__u32 ns, __u32 ifindex)
 	return d ? d->kind : DEV_OTHER;
 }
 
-/* Index of the log-linear bucket holding ns (4 sub-buckets per power of 2). */
-static __always_inline __u32 lat_bucket(__u64 v)
-{
-	__u32 msb = 0, idx;
-	__u64 x = v;
-
-	if (v < 4)
-		return v;
-	if (x >> 32) { msb += 32; x >>= 32; }
-	if (x >> 16) { msb += 16; x >>= 16; }
-	if (x >> 8) { msb += 8; x >>= 8; }
-	if (x >> 4) { msb += 4; x >>= 4; }
-	if (x >> 2) { msb += 2; x >>= 2; }
-	if (x >> 1) { msb += 1; }
-	idx = ((msb - 1) << LAT_SUB_BITS) + ((v >> (msb - LAT_SUB_BITS)) & 3);
-	return idx < LAT_BUCKETS ? idx : LAT_BUCKETS - 1;
-}
-
 static __always_inline void latency_add(__u32 from, __u32 to, __u64 ns)
 {
 	struct hop_pair pair = { .from = from, .to = to };
@@ -231,44 +275,107 @@ static __always_inline void latency_add(__u32 from, __u32 to, __u64 ns)
 		h->buckets[b]++;
 }
 
-/* Which way the workload's packet goes, from its IPv4 and L4 headers. */
-static __always_inline int classify(struct sk_buff *skb, __u8 *dir, __u32 *flow_hash)
+/* The first 12 bytes after the IPv4 header: ports, then TCP's sequence and
+ * acknowledgement (UDP: length and checksum, then payload). */
+struct l4_head {
+	__u16 sport, dport;
+	__u32 word1, word2;
+};
+
+static __always_inline bool ipv4_followable(const struct iphdr *iph)
+{
+	return iph->version == 4 && iph->ihl >= 5 &&
+	       (iph->protocol == IPPROTO_TCP_ || iph->protocol == IPPROTO_UDP_);
+}
+
+static __always_inline void fill_key(struct flow_key *fk, const struct iphdr *iph,
+				     const struct l4_head *l4)
+{
+	fk->saddr = iph->saddr;
+	fk->daddr = iph->daddr;
+	fk->sport = l4->sport;
+	fk->dport = l4->dport;
+	fk->seq = l4->word1;
+	fk->ack = iph->protocol == IPPROTO_TCP_ ? l4->word2 : 0;
+	fk->ip_id = iph->id;
+	fk->ip_len = iph->tot_len;
+	fk->proto = iph->protocol;
+	fk->pad[0] = fk->pad[1] = fk->pad[2] = 0;
+}
+
+/* The packet's key from the kernel skb (its IPv4 and L4 headers). */
+static __always_inline int key_from_skb(struct sk_buff *skb, struct flow_key *fk)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 nh = BPF_CORE_READ(skb, network_header);
+	struct l4_head l4 = {};
 	struct iphdr iph;
-	__u16 ports[2];
-	__u32 seq = 0;
 
 	if (BPF_CORE_READ(skb, protocol) != bpf_htons(ETH_P_IP))
 		return -1;
-	if (bpf_probe_read_kernel(&iph, sizeof(iph), head + nh) || iph.version != 4)
+	if (bpf_probe_read_kernel(&iph, sizeof(iph), head + nh) || !ipv4_followable(&iph))
 		return -1;
-	if (iph.protocol != IPPROTO_TCP_ && iph.protocol != IPPROTO_UDP_)
+	if (bpf_probe_read_kernel(&l4, sizeof(l4), head + nh + iph.ihl * 4))
 		return -1;
-	if (bpf_probe_read_kernel(ports, sizeof(ports), head + nh + iph.ihl * 4))
-		return -1;
-	if (iph.protocol == IPPROTO_TCP_)
-		bpf_probe_read_kernel(&seq, sizeof(seq), head + nh + iph.ihl * 4 + 4);
-	*dir = DIR_OTHER;
-	if (trace_cfg.server_port) {
-		if (ports[1] == trace_cfg.server_port || ports[1] == trace_cfg.service_port)
-			*dir = DIR_REQUEST;
-		else if (ports[0] == trace_cfg.server_port || ports[0] == trace_cfg.service_port)
-			*dir = DIR_RESPONSE;
-	}
-	/* Same packet, same hash, at every hop: the sampling decision holds. */
-	*flow_hash = (iph.saddr ^ iph.daddr ^ ((__u32)ports[0] << 16 | ports[1]) ^ seq ^
-		      iph.id) * 2654435761U;
+	fill_key(fk, &iph, &l4);
 	return 0;
 }
 
+/* Which way the workload's packet goes, and a hash that is the same for the
+ * same packet at every hop (so a sampling decision holds along the path). */
+static __always_inline void classify(const struct flow_key *fk, __u8 *dir, __u32 *flow_hash)
+{
+	*dir = DIR_OTHER;
+	if (trace_cfg.server_port) {
+		if (fk->dport == trace_cfg.server_port || fk->dport == trace_cfg.service_port)
+			*dir = DIR_REQUEST;
+		else if (fk->sport == trace_cfg.server_port || fk->sport == trace_cfg.service_port)
+			*dir = DIR_RESPONSE;
+	}
+	*flow_hash = (fk->saddr ^ fk->daddr ^ ((__u32)fk->sport << 16 | fk->dport) ^ fk->seq ^
+		      fk->ip_id) * 2654435761U;
+}
+
+static __always_inline bool key_eq(const struct flow_key *a, const struct flow_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4] &&
+	       x[5] == y[5] && x[6] == y[6];
+}
+_Static_assert(sizeof(struct flow_key) == 7 * sizeof(__u32), "key_eq compares 7 words");
+
+/* Flow modes: drops the packet's index entry (if it is still this packet's). */
+static __always_inline void index_forget(__u64 key, struct pkt_state *st)
+{
+	__u64 *v;
+
+	if (!st->fkey.proto)
+		return;
+	v = bpf_map_lookup_elem(&flow_index, &st->fkey);
+	if (v && *v == key)
+		bpf_map_delete_elem(&flow_index, &st->fkey);
+	st->fkey.proto = 0;
+}
+
+/* Flow modes: the index follows the packet's tuple (kube-proxy's DNAT at
+ * PREROUTING, SNAT at POSTROUTING, a datapath's BPF NAT). */
+static __always_inline void index_set(__u64 key, struct pkt_state *st, const struct flow_key *fk)
+{
+	if (st->fkey.proto && key_eq(&st->fkey, fk))
+		return;
+	index_forget(key, st);
+	st->fkey = *fk;
+	if (bpf_map_update_elem(&flow_index, fk, &key, BPF_ANY))
+		count(CNT_INDEX_FULL, 1);
+}
+
 /* The packet's path is complete: fold it into the aggregates and forget it. */
-static __always_inline void finish(struct sk_buff *skb, struct pkt_state *st)
+static __always_inline void finish(__u64 key, struct pkt_state *st)
 {
 	struct path_key pk = { .hash = st->path_hash, .dir = st->dir };
 	struct path_value *pv = bpf_map_lookup_elem(&paths, &pk);
-	__u64 key = (__u64)skb, total = st->last_ts - st->first_ts;
+	__u64 total = st->last_ts - st->first_ts;
 	__u32 zero = 0;
 
 	if (!pv) {
@@ -295,6 +402,17 @@ static __always_inline void finish(struct sk_buff *skb, struct pkt_state *st)
 		__sync_fetch_and_add(&pv->total_ns, total);
 		__sync_fetch_and_add(&pv->softirq_passes, st->softirq_passes);
 		__sync_fetch_and_add(&pv->nf_ns, st->nf_ns);
+		if (st->fib_lookups) {
+			__sync_fetch_and_add(&pv->fib_lookups, st->fib_lookups);
+			for (int k = 0; k < FIB_AT_MAX; k++) {
+				__u32 at = st->fib_at[k];
+
+				if (k >= st->fib_at_n)
+					break;
+				if (at < MAX_PATH_HOPS)
+					__sync_fetch_and_add(&pv->fib_after[at], st->fib_cnt[k]);
+			}
+		}
 	}
 	if (st->nhops > MAX_PATH_HOPS)
 		count(CNT_PATH_TRUNCATED, 1);
@@ -307,6 +425,8 @@ static __always_inline void finish(struct sk_buff *skb, struct pkt_state *st)
 	count(CNT_NF_HOOKS, st->nf_hooks);
 	count(CNT_NF_NS, st->nf_ns);
 forget:
+	if (flow_index_on)
+		index_forget(key, st);
 	bpf_map_delete_elem(&packets, &key);
 }
 
@@ -317,6 +437,102 @@ static __always_inline struct pkt_state *lookup_pkt(struct sk_buff *skb)
 	__u64 key = (__u64)skb;
 
 	return bpf_map_lookup_elem(&packets, &key);
+}
+
+/* Appends a hop to a packet's state. `key` is its skb address (0 while it
+ * is pending), left for the FIB tracepoint as this CPU's current packet. */
+static __always_inline void append_hop(struct pkt_state *st, __u64 key, __u32 hop, __u64 now)
+{
+	struct softirq_cpu *sc;
+	__u32 zero = 0, cpu;
+
+	sc = bpf_map_lookup_elem(&softirq_state, &zero);
+	/* FIB lookups since this packet's previous hop, made on this CPU. */
+	if (sc && sc->fib_n) {
+		__u32 n = st->fib_at_n;
+
+		if (sc->cur_pkt == key && key && st->nhops) {
+			st->fib_lookups += sc->fib_n;
+			if (n < FIB_AT_MAX) {
+				st->fib_at[n] = st->nhops - 1 < 255 ? st->nhops - 1 : 255;
+				st->fib_cnt[n] = sc->fib_n < 255 ? sc->fib_n : 255;
+				st->fib_at_n = n + 1;
+			}
+		}
+		sc->fib_n = 0;
+	}
+	if (st->nhops)
+		latency_add(st->last_hop, hop, now - st->last_ts);
+	{
+		__u32 i = st->nhops;
+
+		if (i < MAX_PATH_HOPS)
+			st->hops[i] = hop;
+	}
+	st->nhops++;
+	st->path_hash = (st->path_hash ^ hop) * 16777619U;
+
+	cpu = bpf_get_smp_processor_id();
+	if (sc) {
+		if (sc->in_net_rx &&
+		    (st->last_softirq_gen != sc->gen || st->last_softirq_cpu != cpu)) {
+			st->softirq_passes++;
+			st->last_softirq_gen = sc->gen;
+			st->last_softirq_cpu = cpu;
+		}
+		sc->cur_pkt = key;
+		sc->cur_hop = hop;
+		sc->cur_saddr = st->saddr;
+		sc->cur_daddr = st->daddr;
+	}
+	st->last_hop = hop;
+	st->last_ts = now;
+	count(CNT_HOPS, 1);
+}
+
+/* A fresh state for a packet seen for the first time, in the scratch map. */
+static __always_inline struct pkt_state *new_state(const struct flow_key *fk, __u8 dir, __u64 now)
+{
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+
+	if (!s)
+		return NULL;
+	__builtin_memset(&s->pkt, 0, sizeof(s->pkt));
+	s->pkt.first_ts = now;
+	s->pkt.last_ts = now;
+	s->pkt.dir = dir;
+	s->pkt.path_hash = 2166136261U ^ dir;
+	s->pkt.saddr = fk->saddr;
+	s->pkt.daddr = fk->daddr;
+	return &s->pkt;
+}
+
+/* Flow modes: a pending packet (see `pending`) is now seen with its skb. */
+static __always_inline struct pkt_state *adopt(__u64 key, const struct flow_key *fk, __u64 now)
+{
+	struct pkt_state *p = bpf_map_lookup_elem(&pending, fk), *st;
+
+	if (!p)
+		return NULL;
+	if (now - p->last_ts > STALE_NS) {
+		count(CNT_VANISHED, 1);
+		finish(0, p);
+		bpf_map_delete_elem(&pending, fk);
+		return NULL;
+	}
+	if (bpf_map_update_elem(&packets, &key, p, BPF_NOEXIST)) {
+		count(CNT_STATE_FULL, 1);
+		return NULL;
+	}
+	bpf_map_delete_elem(&pending, fk);
+	st = bpf_map_lookup_elem(&packets, &key);
+	if (!st)
+		return NULL;
+	st->fkey.proto = 0;
+	index_set(key, st, fk);
+	count(CNT_ADOPTED, 1);
+	return st;
 }
 
 /*
@@ -330,8 +546,7 @@ static __always_inline struct pkt_state *record_hop(struct sk_buff *skb, struct 
 						    __u32 kind, __u32 ns, __u32 where, bool origin)
 {
 	__u64 key = (__u64)skb, now = bpf_ktime_get_ns();
-	struct softirq_cpu *sc;
-	__u32 hop, zero = 0, cpu;
+	struct flow_key fk;
 
 	/*
 	 * An entry that is old, or seen again where packets are born (the
@@ -341,90 +556,167 @@ static __always_inline struct pkt_state *record_hop(struct sk_buff *skb, struct 
 	 */
 	if (st && (origin || now - st->last_ts > STALE_NS)) {
 		count(CNT_VANISHED, 1);
-		finish(skb, st);	/* its path as far as it was seen */
+		finish(key, st);	/* its path as far as it was seen */
 		st = NULL;
 	}
 	if (!st) {
-		struct scratch *s;
+		struct pkt_state *fresh;
 		__u32 flow_hash;
 		__u8 dir;
 
-		if (!ns || kind == HOP_SOCKET || kind == HOP_DROP || (start_at_output && !origin))
+		if (!ns || kind == HOP_SOCKET || kind == HOP_DROP)
+			return NULL;
+		/* In flow modes a packet may also be pending, from a hop that
+		 * could not see its skb: any hop may adopt it. */
+		if (start_at_output && !origin && !flow_index_on)
 			return NULL;
 		/* Packets are only picked up where they are born (start_at_output),
 		 * so the draw is made once per packet and can be random; it comes
 		 * before the header reads, which sampled-out packets are spared. */
-		if (start_at_output && trace_cfg.sample_every > 1 &&
+		if (start_at_output && origin && trace_cfg.sample_every > 1 &&
 		    bpf_get_prandom_u32() % trace_cfg.sample_every) {
 			count(CNT_PKTS_SKIPPED, 1);
 			return NULL;
 		}
-		if (classify(skb, &dir, &flow_hash))
+		if (key_from_skb(skb, &fk))
 			return NULL;
-		/* Without an origin any hop may pick a packet up: the same packet
-		 * must then get the same answer everywhere, so hash its headers. */
-		if (!start_at_output && trace_cfg.sample_every > 1 &&
-		    flow_hash % trace_cfg.sample_every) {
-			count(CNT_PKTS_SKIPPED, 1);
-			return NULL;
+		if (flow_index_on && !origin) {
+			st = adopt(key, &fk, now);
+			if (!st && start_at_output)
+				return NULL;
 		}
-		s = bpf_map_lookup_elem(&scratch_map, &zero);
-		if (!s)
-			return NULL;
-		__builtin_memset(&s->pkt, 0, sizeof(s->pkt));
-		s->pkt.first_ts = now;
-		s->pkt.last_ts = now;
-		s->pkt.dir = dir;
-		s->pkt.path_hash = 2166136261U ^ dir;
-		if (bpf_map_update_elem(&packets, &key, &s->pkt, BPF_NOEXIST)) {
-			count(CNT_STATE_FULL, 1);
-			return NULL;
+		if (!st) {
+			classify(&fk, &dir, &flow_hash);
+			/* Without an origin any hop may pick a packet up: the same
+			 * packet must then get the same answer everywhere. */
+			if (!start_at_output && trace_cfg.sample_every > 1 &&
+			    flow_hash % trace_cfg.sample_every) {
+				count(CNT_PKTS_SKIPPED, 1);
+				return NULL;
+			}
+			fresh = new_state(&fk, dir, now);
+			if (!fresh)
+				return NULL;
+			if (bpf_map_update_elem(&packets, &key, fresh, BPF_NOEXIST)) {
+				count(CNT_STATE_FULL, 1);
+				return NULL;
+			}
+			st = bpf_map_lookup_elem(&packets, &key);
+			if (!st)
+				return NULL;
+			count(CNT_PKTS_TRACED, 1);
+			if (flow_index_on)
+				index_set(key, st, &fk);
 		}
-		st = bpf_map_lookup_elem(&packets, &key);
-		if (!st)
-			return NULL;
-		count(CNT_PKTS_TRACED, 1);
+	} else if (flow_index_on && !key_from_skb(skb, &fk)) {
+		index_set(key, st, &fk);
 	}
-
-	hop = HOP_ENCODE(kind, ns, where);
-	if (st->nhops)
-		latency_add(st->last_hop, hop, now - st->last_ts);
-	{
-		__u32 i = st->nhops;
-
-		if (i < MAX_PATH_HOPS)
-			st->hops[i] = hop;
-	}
-	st->nhops++;
-	st->path_hash = (st->path_hash ^ hop) * 16777619U;
-
-	cpu = bpf_get_smp_processor_id();
-	sc = bpf_map_lookup_elem(&softirq_state, &zero);
-	if (sc && sc->in_net_rx &&
-	    (st->last_softirq_gen != sc->gen || st->last_softirq_cpu != cpu)) {
-		st->softirq_passes++;
-		st->last_softirq_gen = sc->gen;
-		st->last_softirq_cpu = cpu;
-	}
-	st->last_hop = hop;
-	st->last_ts = now;
-	count(CNT_HOPS, 1);
+	append_hop(st, key, HOP_ENCODE(kind, ns, where), now);
 	return st;
 }
 
+/* Moves a followed packet from its skb key to the pending map (flow modes),
+ * for a hop that will see it in another skb. False if it could not. */
+static __always_inline bool to_pending(__u64 key, struct pkt_state *st, const struct flow_key *fk)
+{
+	index_forget(key, st);
+	if (bpf_map_update_elem(&pending, fk, st, BPF_ANY)) {
+		count(CNT_INDEX_FULL, 1);
+		return false;
+	}
+	bpf_map_delete_elem(&packets, &key);
+	count(CNT_PENDING, 1);
+	return true;
+}
+
+/*
+ * A hop that sees only the packet's bytes (flow-keyed tc, XDP): the packet
+ * is found through the flow index, else among the pending ones; a packet
+ * neither follows is picked up as pending (only where no origin probe runs:
+ * with one, every followed packet was indexed at birth). `crossing` adds a
+ * veth or macvlan crossing. With `hand_over` the state goes back to pending:
+ * the kernel may put the packet in a new skb after this hop (XDP).
+ */
+static __always_inline bool flow_hop(const struct flow_key *fk, __u32 kind, __u32 ns,
+				     __u32 where, __u32 crossing, bool hand_over)
+{
+	__u64 now = bpf_ktime_get_ns(), key = 0, *addr;
+	__u32 hop = HOP_ENCODE(kind, ns, where);
+	struct pkt_state *st = NULL;
+	bool in_packets = false;
+
+	if (!ns)
+		return false;
+	addr = bpf_map_lookup_elem(&flow_index, fk);
+	if (addr) {
+		key = *addr;
+		st = bpf_map_lookup_elem(&packets, &key);
+		if (st && now - st->last_ts > STALE_NS) {
+			count(CNT_VANISHED, 1);
+			finish(key, st);
+			st = NULL;
+		}
+		in_packets = st != NULL;
+	}
+	if (!st) {
+		key = 0;
+		st = bpf_map_lookup_elem(&pending, fk);
+		if (st && now - st->last_ts > STALE_NS) {
+			count(CNT_VANISHED, 1);
+			finish(0, st);
+			bpf_map_delete_elem(&pending, fk);
+			st = NULL;
+		}
+	}
+	if (!st) {
+		struct pkt_state *fresh;
+		__u32 flow_hash;
+		__u8 dir;
+
+		if (start_at_output)
+			return false;
+		classify(fk, &dir, &flow_hash);
+		if (trace_cfg.sample_every > 1 && flow_hash % trace_cfg.sample_every) {
+			count(CNT_PKTS_SKIPPED, 1);
+			return false;
+		}
+		fresh = new_state(fk, dir, now);
+		if (!fresh)
+			return false;
+		if (bpf_map_update_elem(&pending, fk, fresh, BPF_NOEXIST)) {
+			count(CNT_INDEX_FULL, 1);
+			return false;
+		}
+		st = bpf_map_lookup_elem(&pending, fk);
+		if (!st)
+			return false;
+		count(CNT_PKTS_TRACED, 1);
+		count(CNT_PENDING, 1);
+	}
+	append_hop(st, key, hop, now);
+	if (crossing == DEV_VETH)
+		st->veth++;
+	else if (crossing == DEV_MACVLAN)
+		st->macvlan++;
+	if (hand_over && in_packets)
+		to_pending(key, st, fk);	/* on failure it stays keyed by the old skb */
+	return true;
+}
 
 /* ---- tc: every device of the topology, ingress and egress ---- */
 
-static __always_inline void count_dev(struct net_device *dev, int egress, __u32 len)
+/* `k`: the net_device's address, or a device tag (see DEV_TAG_MAGIC). */
+static __always_inline void count_dev(__u64 k, int egress, __u32 len)
 {
-	__u64 k = (__u64)dev;
 	struct dev_counters *c = bpf_map_lookup_elem(&dev_stats, &k);
 
 	if (!c) {
 		struct dev_counters zero = {};
 
-		/* First packet on this device: make sure user space can name it. */
-		dev_lookup(dev);
+		/* First packet on this device: make sure user space can name it
+		 * (tags are named by user space beforehand). */
+		if (k > 0xffffffffffffULL)
+			dev_lookup((struct net_device *)k);
 		bpf_map_update_elem(&dev_stats, &k, &zero, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&dev_stats, &k);
 		if (!c)
@@ -446,9 +738,9 @@ static __always_inline int tc_hop(struct __sk_buff *ctx, int egress)
 	dev = skb->dev;
 	/* Every packet counts per device, followed or not (the cross-check
 	 * with the device's own counters). */
-	count_dev(dev, egress, ctx->len);
+	count_dev((__u64)dev, egress, ctx->len);
 	st = lookup_pkt(skb);
-	if (!st && start_at_output)
+	if (!st && start_at_output && !flow_index_on)
 		return TC_ACT_UNSPEC;
 	dc = dev_lookup(dev);
 	ns = dc.ns_index;
@@ -471,6 +763,110 @@ int hop_tc_egress(struct __sk_buff *ctx)
 	return tc_hop(ctx, 1);
 }
 
+/*
+ * The device a flow-keyed tc or XDP program is attached to: these cannot
+ * read skb->dev, so user space loads one copy of them per device with this
+ * constant replaced by the device's tag (one 64-bit load to patch).
+ */
+static __always_inline __u64 dev_tag(void)
+{
+	__u64 tag;
+
+	asm volatile("%0 = %1 ll" : "=r"(tag) : "i"(DEV_TAG_MAGIC));
+	return tag;
+}
+
+#define ETH_HLEN_ 14
+
+/* The packet's key from its bytes at tc (data starts at the Ethernet header). */
+static __always_inline int key_from_tc(struct __sk_buff *ctx, struct flow_key *fk)
+{
+	struct l4_head l4 = {};
+	struct iphdr iph;
+	__u32 l4_off;
+
+	if (ctx->protocol != bpf_htons(ETH_P_IP))
+		return -1;
+	if (bpf_skb_load_bytes(ctx, ETH_HLEN_, &iph, sizeof(iph)) || !ipv4_followable(&iph))
+		return -1;
+	l4_off = ETH_HLEN_ + iph.ihl * 4;
+	if (iph.protocol == IPPROTO_TCP_ ? bpf_skb_load_bytes(ctx, l4_off, &l4, 12)
+					 : bpf_skb_load_bytes(ctx, l4_off, &l4, 8))
+		return -1;
+	fill_key(fk, &iph, &l4);
+	return 0;
+}
+
+/* tc where the kernel skb is out of reach: the flow index finds the packet. */
+static __always_inline int tcf_hop(struct __sk_buff *ctx, int egress)
+{
+	__u64 tag = dev_tag();
+	struct dev_cached *dc;
+	struct flow_key fk;
+
+	count_dev(tag, egress, ctx->len);
+	dc = bpf_map_lookup_elem(&dev_cache, &tag);
+	if (!dc || key_from_tc(ctx, &fk))
+		return TC_ACT_UNSPEC;
+	flow_hop(&fk, egress ? HOP_TC_EGRESS : HOP_TC_INGRESS, dc->ns_index, dc->ifindex,
+		 dc->kind == DEV_MACVLAN ? DEV_MACVLAN : 0, false);
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int hop_tcf_ingress(struct __sk_buff *ctx)
+{
+	return tcf_hop(ctx, 0);
+}
+
+SEC("tc")
+int hop_tcf_egress(struct __sk_buff *ctx)
+{
+	return tcf_hop(ctx, 1);
+}
+
+/* ---- XDP (--xdp): every device, through the flow index ---- */
+
+static __always_inline int key_from_xdp(struct xdp_md *ctx, struct flow_key *fk)
+{
+	struct l4_head l4 = {};
+	struct iphdr iph;
+	__u16 proto;
+	__u32 l4_off;
+
+	if (bpf_xdp_load_bytes(ctx, 12, &proto, sizeof(proto)) || proto != bpf_htons(ETH_P_IP))
+		return -1;
+	if (bpf_xdp_load_bytes(ctx, ETH_HLEN_, &iph, sizeof(iph)) || !ipv4_followable(&iph))
+		return -1;
+	l4_off = ETH_HLEN_ + iph.ihl * 4;
+	if (iph.protocol == IPPROTO_TCP_ ? bpf_xdp_load_bytes(ctx, l4_off, &l4, 12)
+					 : bpf_xdp_load_bytes(ctx, l4_off, &l4, 8))
+		return -1;
+	fill_key(fk, &iph, &l4);
+	return 0;
+}
+
+/*
+ * On a veth in driver mode XDP replaces the backlog enqueue (the peer's
+ * transmit goes to the receiver's NAPI ring), so the crossing is counted
+ * here. Every XDP hop hands the packet back to pending: veth and generic
+ * XDP may copy it into a new skb, which the next hop then adopts.
+ */
+SEC("xdp")
+int hop_xdp(struct xdp_md *ctx)
+{
+	__u64 tag = dev_tag();
+	struct dev_cached *dc = bpf_map_lookup_elem(&dev_cache, &tag);
+	struct flow_key fk;
+
+	if (!dc || key_from_xdp(ctx, &fk))
+		return XDP_PASS;
+	if (flow_hop(&fk, HOP_XDP, dc->ns_index, dc->ifindex,
+		     dc->kind == DEV_VETH && dc->xdp_native ? DEV_VETH : 0, true))
+		count(CNT_XDP_HOPS, 1);
+	return XDP_PASS;
+}
+
 /* ---- netfilter: 8 slots on each of the 5 hooks of each namespace ---- */
 
 static __always_inline int nf_hop(struct bpf_nf_ctx *ctx, __u32 slot)
@@ -488,7 +884,7 @@ static __always_inline int nf_hop(struct bpf_nf_ctx *ctx, __u32 slot)
 		return NF_ACCEPT;
 	if (slot == 0) {
 		st = lookup_pkt(skb);
-		if (!st && start_at_output && hook != NF_INET_LOCAL_OUT)
+		if (!st && start_at_output && !flow_index_on && hook != NF_INET_LOCAL_OUT)
 			return NF_ACCEPT;
 		ns = ns_index_of_net(BPF_CORE_READ(state, net));
 		st = record_hop(skb, st, HOP_NF, ns, NF_WHERE(hook, 0), hook == NF_INET_LOCAL_OUT);
@@ -526,6 +922,13 @@ static __always_inline int nf_hop(struct bpf_nf_ctx *ctx, __u32 slot)
 	}
 	st->nf_ns += dt;
 	st->last_nf_hop = HOP_ENCODE(HOP_NF, ns, NF_WHERE(hook, slot));
+	/* The last slot comes after every NAT table of the hook. */
+	if (flow_index_on && slot == NF_SLOTS - 1) {
+		struct flow_key fk;
+
+		if (!key_from_skb(skb, &fk))
+			index_set(key, st, &fk);
+	}
 	/* Stamped last, so the next segment holds only the tables and the next
 	 * slot's entry; the calibration segment measures exactly that entry. */
 	st->last_ts = bpf_ktime_get_ns();
@@ -568,7 +971,7 @@ static __always_inline void on_dev_queue(struct sk_buff *skb)
 	struct pkt_state *st = lookup_pkt(skb);
 	struct net_device *dev;
 
-	if (!st && start_at_output)
+	if (!st && start_at_output && !flow_index_on)
 		return;
 	dev = BPF_CORE_READ(skb, dev);
 	record_hop(skb, st, HOP_DEV_QUEUE, ns_index_of_dev(dev), BPF_CORE_READ(dev, ifindex), false);
@@ -591,7 +994,7 @@ static __always_inline void on_netif_rx(struct sk_buff *skb)
 	struct pkt_state *st = lookup_pkt(skb);
 	__u32 kind;
 
-	if (!st && start_at_output)
+	if (!st && start_at_output && !flow_index_on)
 		return;
 	dev = BPF_CORE_READ(skb, dev);
 	dc = dev_lookup(dev);
@@ -611,7 +1014,7 @@ static __always_inline void on_receive(struct sk_buff *skb, __u32 kind)
 	struct pkt_state *st = lookup_pkt(skb);
 	struct net_device *dev;
 
-	if (!st && start_at_output)
+	if (!st && start_at_output && !flow_index_on)
 		return;
 	dev = BPF_CORE_READ(skb, dev);
 	record_hop(skb, st, kind, ns_index_of_dev(dev), BPF_CORE_READ(dev, ifindex), false);
@@ -626,7 +1029,7 @@ static __always_inline void on_tcp_probe(struct sock *sk, struct sk_buff *skb)
 	st = record_hop(skb, st, HOP_SOCKET, HOP_NS(st->last_hop),
 			bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)), false);
 	if (st)
-		finish(skb, st);
+		finish((__u64)skb, st);
 }
 
 static __always_inline void on_kfree(struct sk_buff *skb, __u32 reason)
@@ -651,15 +1054,30 @@ static __always_inline void on_kfree(struct sk_buff *skb, __u32 reason)
 		if (!st)
 			return;
 	}
-	finish(skb, st);
+	finish((__u64)skb, st);
 }
 
 static __always_inline void on_consume(struct sk_buff *skb)
 {
 	struct pkt_state *st = lookup_pkt(skb);
+	__u32 last;
 
-	if (st)
-		finish(skb, st);
+	if (!st)
+		return;
+	/*
+	 * With XDP, a veth (after the peer's transmit) and generic XDP (after
+	 * netif_receive_skb) copy a cloned or short-headroom skb into a new one
+	 * and consume the old one before the program runs: the packet goes on,
+	 * so it waits in pending for the XDP hop and the new skb's next hop.
+	 */
+	last = HOP_KIND(st->last_hop);
+	if (xdp_on && st->fkey.proto && (last == HOP_DEV_XMIT || last == HOP_RECEIVE)) {
+		struct flow_key fk = st->fkey;
+
+		if (to_pending((__u64)skb, st, &fk))
+			return;
+	}
+	finish((__u64)skb, st);
 }
 
 #define SKB_TRACEPOINT(tp, handler)						\
@@ -713,6 +1131,89 @@ SEC("raw_tp/tcp_probe")
 int BPF_PROG(raw_tcp_probe, struct sock *sk, struct sk_buff *skb)
 {
 	on_tcp_probe(sk, skb);
+	return 0;
+}
+
+/* ---- FIB lookups: fib:fib_table_lookup, which has no skb ---- */
+
+/*
+ * A lookup is the followed packet's whose hop this CPU recorded last, if
+ * the lookup's destination is the packet's (read from the skb now, so after
+ * any DNAT). Routing runs on the CPU that carries the packet, between two of
+ * its hops (ip_rcv's input route, bpf_fib_lookup in a tc program).
+ */
+static __always_inline void on_fib_lookup(__u32 dst, const struct fib_nh_common *nhc, int err)
+{
+	struct fib_ns_stats *fs;
+	struct softirq_cpu *sc;
+	bool mine = false, reverse = false;
+	__u32 zero = 0, ns;
+
+	sc = bpf_map_lookup_elem(&softirq_state, &zero);
+	if (!sc)
+		return;
+	/* Its destination: the route; its source: the reverse-path check
+	 * (fib_validate_source, with rp_filter on the input device). The
+	 * addresses as first seen match unless NAT changed them: then the
+	 * skb's own are read. */
+	if (sc->cur_pkt) {
+		if (dst == sc->cur_daddr) {
+			mine = true;
+		} else if (dst == sc->cur_saddr) {
+			mine = reverse = true;
+		} else {
+			struct sk_buff *skb = (struct sk_buff *)sc->cur_pkt;
+			unsigned char *head = BPF_CORE_READ(skb, head);
+			__u16 nh = BPF_CORE_READ(skb, network_header);
+			__u32 addrs[2] = {};
+
+			bpf_probe_read_kernel(addrs, sizeof(addrs),
+					      head + nh + __builtin_offsetof(struct iphdr, saddr));
+			mine = dst == addrs[1] || dst == addrs[0];
+			reverse = dst == addrs[0] && dst != addrs[1];
+		}
+	}
+	if (mine) {
+		/* Routing happens in the namespace the packet is in. */
+		ns = HOP_NS(sc->cur_hop);
+		sc->fib_n++;
+		count(CNT_FIB_LOOKUPS, 1);
+	} else {
+		/* Not a followed packet's: counted only inside the run's namespaces. */
+		struct net_device *dev = nhc ? BPF_CORE_READ(nhc, nhc_dev) : NULL;
+
+		ns = dev ? ns_index_of_dev(dev) : 0;
+		if (!ns)
+			return;
+		count(CNT_FIB_OTHER, 1);
+	}
+	if (!ns || ns >= MAX_NETNS)
+		return;
+	fs = bpf_map_lookup_elem(&fib_stats, &ns);
+	if (!fs)
+		return;
+	fs->lookups++;
+	if (mine)
+		fs->attributed++;
+	if (reverse)
+		fs->reverse++;
+	if (err)
+		fs->failed++;
+}
+
+SEC("tp_btf/fib_table_lookup")
+int BPF_PROG(btf_fib_table_lookup, u32 tb_id, const struct flowi4 *flp,
+	     const struct fib_nh_common *nhc, int err)
+{
+	on_fib_lookup(flp->daddr, nhc, err);
+	return 0;
+}
+
+SEC("raw_tp/fib_table_lookup")
+int BPF_PROG(raw_fib_table_lookup, u32 tb_id, const struct flowi4 *flp,
+	     const struct fib_nh_common *nhc, int err)
+{
+	on_fib_lookup(BPF_CORE_READ(flp, daddr), nhc, err);
 	return 0;
 }
 

@@ -11,6 +11,8 @@
 #ifndef NETPROF_HOPS_H
 #define NETPROF_HOPS_H
 
+#include "lat_hist.h"
+
 enum hop_kind {
 	HOP_NONE = 0,
 	HOP_TC_INGRESS,		/* clsact ingress of a device */
@@ -53,10 +55,8 @@ enum hop_kind {
 
 #define MAX_NETNS 64
 #define MAX_PATH_HOPS 40
+#define FIB_AT_MAX 6	/* FIB lookups per packet placed on its path */
 
-/* Log-linear latency buckets: 4 per power of two, up to ~2^40 ns. */
-#define LAT_SUB_BITS 2
-#define LAT_BUCKETS (41 << LAT_SUB_BITS)
 
 enum flow_dir { DIR_REQUEST = 0, DIR_RESPONSE = 1, DIR_OTHER = 2, DIR_MAX = 3 };
 
@@ -89,7 +89,7 @@ struct dev_cached {
 	__u32 ns_index;
 	__u32 kind;
 	__u32 ifindex;
-	__u32 pad;
+	__u32 xdp_native;	/* device tags only: XDP runs in the driver (veth: NAPI, no backlog) */
 };
 
 /* Per device, per direction: what the tc probes counted. */
@@ -97,6 +97,30 @@ struct dev_counters {
 	__u64 packets[2];	/* [0] ingress, [1] egress */
 	__u64 bytes[2];
 };
+
+/*
+ * The packet key of hops that cannot see the kernel skb (XDP, and tc where
+ * bpf_cast_to_kern_ctx is missing): the flow tuple and what tells one of the
+ * flow's packets in flight from the next (TCP sequence and acknowledgement,
+ * IP id and length). Kept only when a mode needs it (see flow_index_on).
+ */
+struct flow_key {
+	__u32 saddr, daddr;	/* network order, as the packet has them now */
+	__u16 sport, dport;
+	__u32 seq, ack;		/* TCP; UDP: seq = its length and checksum, ack = 0 */
+	__u16 ip_id, ip_len;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* Which key the tc hops used (reported). */
+enum tc_key { TC_KEY_AUTO = 0, TC_KEY_SKB, TC_KEY_FLOW };
+
+/* The value patched into each per-device copy of the programs that cannot
+ * read skb->dev (flow-keyed tc, XDP): stands for the device in dev_cache
+ * and dev_stats. Kernel addresses have the top bits set, these never. */
+#define DEV_TAG_MAGIC 0x4e5064657674ULL	/* "NPdevt": replaced at load */
+#define DEV_TAG(ns, ifindex) (((__u64)(ns) << 32) | (__u32)(ifindex))
 
 /* Live state of one traced packet, keyed by its kernel sk_buff address. */
 struct pkt_state {
@@ -106,9 +130,15 @@ struct pkt_state {
 	__u32 last_nf_hop;	/* the last netfilter slot passed */
 	__u32 path_hash;
 	__u32 last_softirq_cpu, last_softirq_gen;
+	__u32 saddr, daddr;	/* as first seen: FIB lookups are matched against them */
 	__u16 nhops, veth, macvlan, backlog, softirq_passes, nf_hooks;
 	__u8 dir, redirected;
-	__u8 pad[2];
+	__u16 fib_lookups;
+	__u8 fib_at[FIB_AT_MAX];	/* hop indexes FIB lookups came after... */
+	__u8 fib_cnt[FIB_AT_MAX];	/* ...and how many there */
+	__u8 fib_at_n;
+	__u8 pad2[3];
+	struct flow_key fkey;	/* flow modes only: its flow_index key now */
 	__u32 hops[MAX_PATH_HOPS];
 };
 
@@ -123,20 +153,17 @@ struct path_value {
 	__u64 total_ns;		/* first hop to last, summed over packets */
 	__u64 softirq_passes;	/* summed over packets */
 	__u64 nf_ns;		/* summed over packets */
+	__u64 fib_lookups;	/* summed over packets */
 	__u32 nhops;
 	__u32 truncated;	/* more hops than MAX_PATH_HOPS */
 	__u16 veth, macvlan, backlog, nf_hooks;	/* per packet: fixed by the path */
 	__u32 hops[MAX_PATH_HOPS];
+	__u32 fib_after[MAX_PATH_HOPS];	/* FIB lookups after hop i, summed over packets */
 };
 
 /* Time from one hop to the next. */
 struct hop_pair {
 	__u32 from, to;
-};
-
-struct lat_hist {
-	__u64 count, sum_ns;
-	__u64 buckets[LAT_BUCKETS];
 };
 
 /* Time inside netfilter: per netns, hook and slot-to-slot segment. */
@@ -178,9 +205,23 @@ enum hops_counter {
 	CNT_NET_RX_SOFTIRQS,	/* NET_RX softirq entries on any CPU */
 	CNT_NET_TX_SOFTIRQS,
 	CNT_NET_RX_RAISED,
+	CNT_FIB_LOOKUPS,	/* FIB lookups made for followed packets */
+	CNT_FIB_OTHER,		/* ...in the run's namespaces, for no followed packet */
+	CNT_PENDING,		/* picked up at a hop without the skb (flow key) */
+	CNT_ADOPTED,		/* ...and taken over by a later hop that sees the skb */
+	CNT_INDEX_FULL,		/* flow index or pending map full */
+	CNT_XDP_HOPS,		/* XDP hops recorded */
 	CNT_DIR_PKTS,		/* + dir: finished packets per direction (3 slots) */
 	CNT_DIR_PKTS_END = CNT_DIR_PKTS + DIR_MAX - 1,
 	CNT_MAX,
+};
+
+/* FIB lookups (fib:fib_table_lookup) per namespace of the run. */
+struct fib_ns_stats {
+	__u64 lookups;		/* all, in this namespace */
+	__u64 attributed;	/* ...made for a followed packet */
+	__u64 reverse;		/* ...of which reverse-path checks (to its source) */
+	__u64 failed;		/* err != 0 */
 };
 
 /* sock_ops aggregates for the run's cgroup. */

@@ -6,6 +6,9 @@ set -eu
 BUILD_PKGS="make gcc pkg-config clang-19 llvm-19 clang libbpf-dev libelf-dev zlib1g-dev bpftool"
 RUN_PKGS="iproute2 iptables nftables conntrack kmod ipset"
 TEST_PKGS="jq python3 iperf3 sockperf qperf linux-perf procps psmisc nodejs"
+# The VM test (tests/vm/): Debian's own kernel under qemu (TCG), busybox and
+# netprof in a cpio initramfs.
+VM_PKGS="qemu-system-x86 busybox-static cpio xz-utils"
 
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -16,5 +19,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $BUILD_PKGS $RUN_PKGS $TEST_PKGS >/dev/null
+apt-get install -y -qq --no-install-recommends $BUILD_PKGS $RUN_PKGS $TEST_PKGS $VM_PKGS >/dev/null
 echo "setup.sh: all packages present"

@@ -460,9 +460,27 @@ static void probe_loads(struct probe_result *r, struct bpf_program *(*pick)(stru
 	check_bpf__destroy(skel);
 }
 
+/* True when the kernel's BTF names the function (kfuncs are BTF functions). */
+static bool kernel_has_btf_func(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return true; /* unknown: let the verifier decide */
+	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return found;
+}
+
 static void probe_kern_ctx(struct check_ctx *ctx, struct probe_result *r)
 {
 	(void)ctx;
+	/* The kfunc came with 6.2; without it the verifier says only EINVAL. */
+	if (!kernel_has_btf_func("bpf_cast_to_kern_ctx")) {
+		set_result(r, VERDICT_NO, "kfunc not in this kernel's BTF (added in 6.2)");
+		return;
+	}
 	probe_loads(r, pick_probe_kern_ctx, "tc program read the kernel sk_buff through the kfunc");
 }
 

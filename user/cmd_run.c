@@ -28,7 +28,8 @@ enum {
 	OPT_WORKLOAD = 0x3000, OPT_WARMUP, OPT_REVERSE, OPT_RATE, OPT_THREADS, OPT_NO_TRACE,
 	OPT_SAMPLE, OPT_NO_TC, OPT_NO_NF, OPT_ALL_PATHS, OPT_MAX_PACKETS, OPT_OVERHEAD,
 	OPT_ROUNDS, OPT_RESULTS, OPT_NO_PROFILE, OPT_FREQ, OPT_CATEGORIES, OPT_NF_DETAIL,
-	OPT_DUTY,
+	OPT_DUTY, OPT_FUNC, OPT_FUNC_PROBE, OPT_FUNC_ONLY,
+	OPT_TC_KEY, OPT_XDP,
 };
 
 #define RUN_LONGOPTS							\
@@ -55,6 +56,11 @@ enum {
 	{ "categories", required_argument, NULL, OPT_CATEGORIES },	\
 	{ "nf-detail", no_argument, NULL, OPT_NF_DETAIL },		\
 	{ "duty", required_argument, NULL, OPT_DUTY },			\
+	{ "tc-key", required_argument, NULL, OPT_TC_KEY },		\
+	{ "xdp", no_argument, NULL, OPT_XDP },				\
+	{ "func", required_argument, NULL, OPT_FUNC },			\
+	{ "func-only", no_argument, NULL, OPT_FUNC_ONLY },		\
+	{ "func-probe", required_argument, NULL, OPT_FUNC_PROBE },	\
 	CLI_COMMON_LONGOPTS
 
 /* Workload settings given on the command line, applied to every workload. */
@@ -167,6 +173,23 @@ static int parse_run_option(const char *cmd, int opt, const char *arg, struct ru
 			return -1;
 		c->tracer.duty = v;
 		return 1;
+	case OPT_TC_KEY:
+		return hops_parse_tc_key(cmd, arg, &c->tracer.tc_key) ? -1 : 1;
+	case OPT_XDP:
+		c->tracer.xdp = true;
+		return 1;
+	case OPT_FUNC:
+		return func_timer_opts_add(&c->funcs, arg) ? -1 : 1;
+	case OPT_FUNC_ONLY:
+		c->funcs.only_extra = true;
+		return 1;
+	case OPT_FUNC_PROBE:
+		if (func_probe_mode_parse(arg) < 0) {
+			usage_error("%s: --func-probe %s: use auto, fentry, kprobe or off", cmd, arg);
+			return -1;
+		}
+		c->funcs.mode = func_probe_mode_parse(arg);
+		return 1;
 	}
 	return 0;
 }
@@ -260,6 +283,15 @@ static void run_help(void)
 	       "                        shrinks about N times (see scripts/bench-overhead.sh)\n"
 	       "  --no-tc, --no-netfilter, --all-paths, --max-packets N\n"
 	       "  --nf-detail           time each netfilter table apart (more probe cost)\n"
+	       "  --tc-key skb|flow     tc hops keyed by the kernel skb (default where the kernel\n"
+	       "                        has bpf_cast_to_kern_ctx) or by the packet's flow key\n"
+	       "  --xdp                 XDP hops on every device (off by default: a veth with\n"
+	       "                        XDP receives through NAPI, not the CPU backlog)\n"
+	       "Kernel functions (fentry/fexit, or kprobes where fentry is refused):\n"
+	       "  --func NAME[,NAME]    time these too (default: nf_hook_slow, ipt_do_table,\n"
+	       "                        nft_do_chain, nf_conntrack_in, veth_xmit, ip_rcv, ...)\n"
+	       "  --func-only           time only the --func functions\n"
+	       "  --func-probe MODE     auto (default), fentry, kprobe or off\n"
 	       "CPU profile:\n"
 	       "  --no-profile          no stack sampling\n"
 	       "  --freq HZ             samples per second per CPU (default 999)\n"
@@ -275,7 +307,9 @@ static void run_help(void)
 	       "  sudo netprof run --cni calico -w rr -d 10s --pods 100 --policies 3\n"
 	       "  sudo netprof run --cni calico --target service --services 1000 -w crr\n"
 	       "  sudo netprof run --cni macvlan -w stream -P 4 --json\n"
-	       "  sudo netprof run --cni calico -w stream,rr --overhead\n", topo_options_help);
+	       "  sudo netprof run --cni calico -w stream,rr --overhead\n"
+	       "  sudo netprof run --cni calico -w rr --func ip_finish_output2 --func-probe kprobe\n",
+	       topo_options_help);
 }
 
 static int parse_common(const char *cmd, int argc, char **argv, struct run_config *c,
@@ -307,6 +341,10 @@ static int parse_common(const char *cmd, int argc, char **argv, struct run_confi
 		return EXIT_USAGE;
 	if (c->overhead)
 		c->profile = false;	/* the A/B prices the hop tracer alone */
+	if (c->funcs.only_extra && !c->funcs.nr_extra) {
+		usage_error("%s: --func-only needs at least one --func NAME", cmd);
+		return EXIT_USAGE;
+	}
 	if (c->overhead && !c->trace) {
 		usage_error("%s: --overhead compares with and without probes; drop --no-trace", cmd);
 		return EXIT_USAGE;
@@ -386,7 +424,17 @@ static void print_compare_row(const struct run_result *r, int w)
 		   x->have_hops && x->hops.valid ? x->hops.backlog : NAN);
 	out_double("softirq_passes", " %5.2f",
 		   x->have_hops && x->hops.valid ? x->hops.softirq_passes : NAN);
+	out_double("fib_lookups", " %5.2f", x->have_hops && x->hops.valid ? x->hops.fib_lookups : NAN);
+	out_double("function_self_us_per_packet", " %6.2f",
+		   x->funcs.valid ? x->funcs.total_self_us_per_packet : NAN);
 	out_bool("partial", lg->partial ? "  PARTIAL\n" : "\n", lg->partial);
+	if (x->funcs.valid && out_json()) {
+		out_object_begin("function_self_us_per_packet_by_category");
+		for (int i = 0; i < CAT_MAX; i++)
+			if (x->funcs.self_us_per_packet[i] > 0)
+				out_double(r->cat_names[i], NULL, x->funcs.self_us_per_packet[i]);
+		out_object_end();
+	}
 	if (x->have_profile && out_json()) {
 		out_object_begin("cpu_share_pct");
 		for (int i = 0; i < CAT_MAX && x->cats.total; i++)
@@ -397,25 +445,41 @@ static void print_compare_row(const struct run_result *r, int w)
 	out_object_end();
 }
 
-/* Where the cycles went, one row per datapath and workload, as shares. */
-static void print_category_table(const struct run_result *results, int nr, int nr_workloads)
+/* A per-category figure of one workload's result, NaN when it has none. */
+typedef double (*category_figure)(const struct run_workload_result *x, int k);
+
+static double cpu_share(const struct run_workload_result *x, int k)
+{
+	return x->have_profile && x->cats.total ? 100.0 * x->cats.samples[k] / x->cats.total : NAN;
+}
+
+static double func_self_us(const struct run_workload_result *x, int k)
+{
+	return x->funcs.valid ? x->funcs.self_us_per_packet[k] : NAN;
+}
+
+/* One row per datapath and workload, one column per category that reaches
+ * `threshold` somewhere. */
+static void print_category_table(const struct run_result *results, int nr, int nr_workloads,
+				 const char *title, category_figure figure, double threshold,
+				 const char *fmt)
 {
 	bool shown[CAT_MAX] = {};
 	const struct run_result *any = NULL;
 
 	for (int i = 0; i < nr; i++)
-		for (int w = 0; w < results[i].nr_workloads; w++) {
-			const struct run_workload_result *x = &results[i].w[w];
+		for (int w = 0; w < results[i].nr_workloads; w++)
+			for (int k = 0; k < CAT_MAX; k++) {
+				double v = figure(&results[i].w[w], k);
 
-			if (!x->have_profile || !x->cats.total)
-				continue;
-			any = &results[i];
-			for (int k = 0; k < CAT_MAX; k++)
-				shown[k] |= 100.0 * x->cats.samples[k] / x->cats.total >= 1.0;
-		}
+				if (isnan(v))
+					continue;
+				any = &results[i];
+				shown[k] |= v >= threshold;
+			}
 	if (!any || out_json())
 		return;
-	out_text("\nWhere the cycles went (%% of the run's samples; categories over 1%% anywhere)\n");
+	out_text("\n%s\n", title);
 	out_text("%-14s %-9s", "datapath", "workload");
 	for (int k = 0; k < CAT_MAX; k++)
 		if (shown[k])
@@ -425,13 +489,13 @@ static void print_category_table(const struct run_result *results, int nr, int n
 		for (int i = 0; i < nr; i++) {
 			const struct run_workload_result *x = &results[i].w[w];
 
-			if (w >= results[i].nr_workloads || !x->have_profile || !x->cats.total)
+			if (w >= results[i].nr_workloads || isnan(figure(x, 0)))
 				continue;
 			out_text("%-14s %-9s", topo_cni_name(results[i].topo.opts.cni),
 				 lg_workload_name(x->lg.workload));
 			for (int k = 0; k < CAT_MAX; k++)
 				if (shown[k])
-					out_text(" %8.1f", 100.0 * x->cats.samples[k] / x->cats.total);
+					out_text(fmt, figure(x, k));
 			out_text("\n");
 		}
 }
@@ -501,16 +565,21 @@ int cmd_compare(int argc, char **argv)
 	out_object_begin(NULL);
 	out_string("run", "netprof compare (run %s)", base_run);
 	out_text(": the request path's figures are per packet\n\n");
-	out_text("%-14s %-9s %9s %9s %11s %8s %6s %6s %5s %5s %5s %5s %6s %5s %5s\n", "datapath",
-		 "workload", "p50 us", "p99 us", "trans/s", "Gbit/s", "cpu", "client", "hops",
-		 "veth", "mvlan", "nf", "nf us", "blog", "sirq");
+	out_text("%-14s %-9s %9s %9s %11s %8s %6s %6s %5s %5s %5s %5s %6s %5s %5s %5s %6s\n",
+		 "datapath", "workload", "p50 us", "p99 us", "trans/s", "Gbit/s", "cpu", "client",
+		 "hops", "veth", "mvlan", "nf", "nf us", "blog", "sirq", "fib", "fn us");
 	out_array_begin("rows");
 	for (int w = 0; w < base.nr_workloads; w++)
 		for (int i = 0; i < nr; i++)
 			if (w < results[i].nr_workloads)
 				print_compare_row(&results[i], w);
 	out_array_end();
-	print_category_table(results, nr, base.nr_workloads);
+	print_category_table(results, nr, base.nr_workloads,
+			     "Where the cycles went (% of the run's samples; categories over 1% anywhere)",
+			     cpu_share, 1.0, " %8.1f");
+	print_category_table(results, nr, base.nr_workloads,
+			     "Kernel function self time per packet, by category (us; over 0.01 anywhere)",
+			     func_self_us, 0.01, " %8.3f");
 	out_string("results", "\nfull reports: %s/", RESULTS_ROOT);
 	out_text("%s-<datapath>/report.txt\n", base_run);
 	out_object_end();

@@ -44,11 +44,17 @@ static void help(void)
 	       "  --wire NS/DEV,...     the veth standing for the NIC between nodes: its backlog\n"
 	       "                        enqueue (one a real NIC does not add) is shown apart\n"
 	       "  --no-tc, --no-netfilter  leave those probes off\n"
+	       "  --tc-key skb|flow     how tc hops find a packet: by the kernel skb (default\n"
+	       "                        where bpf_cast_to_kern_ctx exists, kernel 6.2+) or by its\n"
+	       "                        flow tuple, TCP seq/ack and IP id/length (the fallback)\n"
+	       "  --xdp                 XDP hops on every device too; off by default: a veth\n"
+	       "                        with XDP receives through NAPI instead of the backlog\n"
 	       "  --json                the report as JSON\n"
 	       "\n"
 	       "Examples:\n"
 	       "  sudo netprof trace --netns netprof-r1-node1,netprof-r1-node2 -d 10s -p 5201\n"
-	       "  sudo netprof trace --netns netprof-r1-pod-a --sample 10 --json\n");
+	       "  sudo netprof trace --netns netprof-r1-pod-a --sample 10 --json\n"
+	       "  sudo netprof trace --netns netprof-r1-node1,netprof-r1-node2 --xdp --tc-key flow\n");
 }
 
 static double now_s(void)
@@ -68,7 +74,7 @@ static void close_tracer(void *arg)
 int cmd_trace(int argc, char **argv)
 {
 	enum { OPT_SERVICE_PORT = 0x2000, OPT_CGROUP, OPT_SAMPLE, OPT_MAX, OPT_NO_TC, OPT_NO_NF,
-	       OPT_NETNS, OPT_ALL_PATHS, OPT_WIRE, OPT_NF_DETAIL, OPT_DUTY };
+	       OPT_NETNS, OPT_ALL_PATHS, OPT_WIRE, OPT_NF_DETAIL, OPT_DUTY, OPT_TC_KEY, OPT_XDP };
 	static const struct option longopts[] = {
 		{ "netns", required_argument, NULL, OPT_NETNS },
 		{ "duration", required_argument, NULL, 'd' },
@@ -83,6 +89,8 @@ int cmd_trace(int argc, char **argv)
 		{ "nf-detail", no_argument, NULL, OPT_NF_DETAIL },
 		{ "duty", required_argument, NULL, OPT_DUTY },
 		{ "no-netfilter", no_argument, NULL, OPT_NO_NF },
+		{ "tc-key", required_argument, NULL, OPT_TC_KEY },
+		{ "xdp", no_argument, NULL, OPT_XDP },
 		CLI_COMMON_LONGOPTS,
 		{}
 	};
@@ -153,6 +161,13 @@ int cmd_trace(int argc, char **argv)
 			break;
 		case OPT_NO_NF:
 			t.no_netfilter = true;
+			break;
+		case OPT_TC_KEY:
+			if (hops_parse_tc_key("trace", optarg, &t.tc_key))
+				return EXIT_USAGE;
+			break;
+		case OPT_XDP:
+			t.xdp = true;
 			break;
 		}
 	}

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 
 #include "bpf_compat.h"
 #include "exec.h"
@@ -51,7 +52,13 @@ struct traced_dev {
 	bool wire;			/* stands for the NIC between the nodes */
 	bool tc_ok;			/* its tc filters attached at the start */
 	bool hook_created, attached[2];
+	/* Flow modes: this device's own copies of hop_tcf_ingress, hop_tcf_egress
+	 * and hop_xdp (see dev_tag() in hops.bpf.c); -1 when not loaded. */
+	int copy_fd[3];
+	__u32 xdp_mode;			/* XDP_FLAGS_DRV_MODE or _SKB_MODE once attached */
 };
+
+enum { COPY_TC_INGRESS, COPY_TC_EGRESS, COPY_XDP };
 
 struct probe_note {
 	char name[32];
@@ -71,6 +78,8 @@ struct hops_tracer {
 	struct probe_note notes[MAX_NOTES];
 	int nr_notes;
 	bool use_tc, use_nf, use_btf_tp, use_sockops;
+	bool tc_flow;			/* tc hops keyed by the flow, not the skb */
+	bool use_xdp;
 	unsigned nf_slots;		/* bit k: slot k attached */
 	struct bpf_link *sockops_link;	/* stays through duty-cycle pauses */
 	/* --duty N: probes attached for one window in N. */
@@ -85,7 +94,7 @@ struct hops_tracer {
 static const char *const tracepoints[] = {
 	"net_dev_queue", "net_dev_xmit", "netif_rx", "netif_receive_skb", "napi_gro_receive_entry",
 	"consume_skb", "kfree_skb", "tcp_probe", "softirq_entry", "softirq_exit", "softirq_raise",
-	"sched_switch", "sched_wakeup",
+	"sched_switch", "sched_wakeup", "fib_table_lookup",
 };
 #define NR_TRACEPOINTS (sizeof(tracepoints) / sizeof(tracepoints[0]))
 
@@ -192,6 +201,7 @@ static int discover_devices(struct hops_tracer *h, int ns_slot, const char *cons
 		name[IF_NAMESIZE - 1] = '\0';
 		d = &h->devs[h->nr_devs++];
 		memset(d, 0, sizeof(*d));
+		d->copy_fd[0] = d->copy_fd[1] = d->copy_fd[2] = -1;
 		d->ns = ns_slot;
 		d->ifindex = ifindex;
 		memcpy(d->name, name, IF_NAMESIZE);
@@ -291,10 +301,16 @@ static int open_and_load(struct hops_tracer *h, char *err_detail, size_t len)
 	if (h->target.cgroup_path && stat(h->target.cgroup_path, &st) == 0)
 		h->skel->rodata->run_cgroup_id = st.st_ino;
 	bpf_map__set_max_entries(h->skel->maps.packets, h->target.max_packets ?: 16384);
+	bpf_map__set_max_entries(h->skel->maps.flow_index, h->target.max_packets ?: 16384);
 
 	h->skel->rodata->start_at_output = h->use_nf;
-	set_autoload_group(h->skel, "hop_tc_", h->use_tc);
+	h->skel->rodata->flow_index_on = (h->use_tc && h->tc_flow) || h->use_xdp;
+	h->skel->rodata->xdp_on = h->use_xdp;
+	set_autoload_group(h->skel, "hop_tc_", h->use_tc && !h->tc_flow);
+	set_autoload_group(h->skel, "hop_tcf_", h->use_tc && h->tc_flow);
+	set_autoload_group(h->skel, "hop_xdp", h->use_xdp);
 	set_autoload_group(h->skel, "hop_nf_", h->use_nf);
+	set_autoload_group(h->skel, "hop_origin", h->use_nf);	/* a netfilter program too */
 	set_autoload_group(h->skel, "btf_", h->use_btf_tp);
 	set_autoload_group(h->skel, "raw_", !h->use_btf_tp);
 	set_autoload_group(h->skel, "hop_sockops", h->use_sockops);
@@ -312,11 +328,26 @@ static int load_with_fallbacks(struct hops_tracer *h)
 	char why[200], detail[200];
 	int err;
 
-	h->use_tc = !h->target.no_tc && feature_probe("cast_to_kern_ctx", why, sizeof(why));
-	if (h->target.no_tc)
+	h->use_tc = !h->target.no_tc;
+	if (h->target.no_tc) {
 		note(h, "tc", false, "off (--no-tc)");
-	else if (!h->use_tc)
-		note(h, "tc", false, "off: bpf_cast_to_kern_ctx unavailable (%s); hops start at tracepoints", why);
+	} else if (h->target.tc_key == TC_KEY_FLOW) {
+		h->tc_flow = true;
+		note(h, "tc key", true, "flow (--tc-key flow): tc hops find the packet by its flow "
+		     "tuple, TCP seq/ack and IP id/length, through an index the skb-seeing hops keep");
+	} else if (!feature_probe("cast_to_kern_ctx", why, sizeof(why))) {
+		h->tc_flow = true;
+		note(h, "tc key", true, "flow: bpf_cast_to_kern_ctx unavailable (%s)%s, so tc hops find "
+		     "the packet by its flow tuple, TCP seq/ack and IP id/length", why,
+		     h->target.tc_key == TC_KEY_SKB ? " although --tc-key skb was asked" : "");
+	} else {
+		note(h, "tc key", true, "skb: tc hops share the kernel sk_buff key "
+		     "(bpf_cast_to_kern_ctx)");
+	}
+	h->use_xdp = h->target.xdp;
+	if (!h->use_xdp)
+		note(h, "xdp", false, "off: an XDP program on a veth moves its receive path from the "
+		     "CPU backlog to NAPI, changing what is measured (--xdp turns it on)");
 	h->use_btf_tp = feature_probe("tp_btf", why, sizeof(why));
 	if (!h->use_btf_tp)
 		note(h, "tracepoints", true, "raw_tp (tp_btf unavailable: %s)", why);
@@ -339,6 +370,11 @@ static int load_with_fallbacks(struct hops_tracer *h)
 		if (h->use_sockops) {
 			h->use_sockops = false;
 			note(h, "sock_ops", false, "off: program refused (%s)", detail);
+			continue;
+		}
+		if (h->use_xdp) {
+			h->use_xdp = false;
+			note(h, "xdp", false, "off: program refused (%s)", detail);
 			continue;
 		}
 		pr_warn("cannot load the hop tracer: %s (run with -v for the verifier's log)", detail);
@@ -382,9 +418,140 @@ static int attach_tracepoints(struct hops_tracer *h, bool quiet)
 		note(h, "tracepoints", true, "%s: %u attached; missing: %s",
 		     h->use_btf_tp ? "tp_btf" : "raw_tp", ok, failed);
 	else
-		note(h, "tracepoints", true, "%s: all %u attached (packet path, softirq, scheduler)",
+		note(h, "tracepoints", true,
+		     "%s: all %u attached (packet path, FIB lookups, softirq, scheduler)",
 		     h->use_btf_tp ? "tp_btf" : "raw_tp", ok);
 	return 0;
+}
+
+/*
+ * ---- flow modes: per-device copies of the programs without skb->dev ----
+ *
+ * A tc program without bpf_cast_to_kern_ctx, and an XDP program, see
+ * neither the net_device nor its namespace, only the ifindex, and ifindexes
+ * repeat across namespaces (every pod has an eth0 at 2). So each device gets
+ * its own copy of hop_tcf_ingress/egress and hop_xdp, with its tag (netns
+ * index, ifindex) as a constant: a few dozen small programs, loaded only in
+ * the modes that use them.
+ */
+
+/* The program with DEV_TAG_MAGIC replaced by the device's tag: one 64-bit
+ * immediate load (two instructions), left by dev_tag() in hops.bpf.c. */
+static int load_dev_copy(struct bpf_program *tmpl, enum bpf_prog_type type, const char *name,
+			 __u64 tag)
+{
+	size_t cnt = bpf_program__insn_cnt(tmpl);
+	struct bpf_insn *insns = malloc(cnt * sizeof(*insns));
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		    .expected_attach_type = bpf_program__expected_attach_type(tmpl));
+	int patched = 0, fd;
+
+	if (!insns)
+		return -ENOMEM;
+	memcpy(insns, bpf_program__insns(tmpl), cnt * sizeof(*insns));
+	for (size_t i = 0; i + 1 < cnt; i++) {
+		if (insns[i].code != (BPF_LD | BPF_DW | BPF_IMM) || insns[i].src_reg != 0 ||
+		    (__u32)insns[i].imm != (__u32)DEV_TAG_MAGIC ||
+		    (__u32)insns[i + 1].imm != (__u32)(DEV_TAG_MAGIC >> 32))
+			continue;
+		insns[i].imm = (__s32)(__u32)tag;
+		insns[i + 1].imm = (__s32)(__u32)(tag >> 32);
+		patched++;
+		i++;
+	}
+	fd = patched ? bpf_prog_load(type, name, "GPL", insns, cnt, &opts) : -ENOEXEC;
+	free(insns);
+	return fd < 0 ? (fd == -1 ? -errno : fd) : fd;
+}
+
+/* Names each device's tag in dev_cache (as a net_device address would be)
+ * and loads its copies. */
+static int load_dev_copies(struct hops_tracer *h)
+{
+	for (int i = 0; i < h->nr_devs; i++) {
+		struct traced_dev *d = &h->devs[i];
+		__u32 ns = h->ns[d->ns].index;
+		__u64 tag = DEV_TAG(ns, d->ifindex);
+		struct dev_cached dc = { .ns_index = ns, .kind = d->kind, .ifindex = d->ifindex };
+		int fd;
+
+		bpf_map_update_elem(bpf_map__fd(h->skel->maps.dev_cache), &tag, &dc, BPF_ANY);
+		for (int c = COPY_TC_INGRESS; c <= COPY_XDP; c++) {
+			static const char *const names[] = { "hop_tcf_in", "hop_tcf_eg", "hop_xdp" };
+			struct bpf_program *tmpl = c == COPY_TC_INGRESS ? h->skel->progs.hop_tcf_ingress :
+						   c == COPY_TC_EGRESS ? h->skel->progs.hop_tcf_egress :
+						   h->skel->progs.hop_xdp;
+
+			if (c == COPY_XDP ? !h->use_xdp || d->kind == DEV_LOOPBACK
+					  : !h->use_tc || !h->tc_flow)
+				continue;
+			fd = load_dev_copy(tmpl, c == COPY_XDP ? BPF_PROG_TYPE_XDP
+							       : BPF_PROG_TYPE_SCHED_CLS,
+					   names[c], tag);
+			if (fd < 0) {
+				pr_warn("cannot load %s for %s: %s", names[c], d->name, strerror(-fd));
+				return fd;
+			}
+			d->copy_fd[c] = fd;
+		}
+	}
+	return 0;
+}
+
+static void close_dev_copies(struct traced_dev *d)
+{
+	for (int c = 0; c < 3; c++) {
+		if (d->copy_fd[c] >= 0)
+			close(d->copy_fd[c]);
+		d->copy_fd[c] = -1;
+	}
+}
+
+static int tc_prog_fd(const struct hops_tracer *h, const struct traced_dev *d, int egress)
+{
+	if (h->tc_flow)
+		return d->copy_fd[egress ? COPY_TC_EGRESS : COPY_TC_INGRESS];
+	return bpf_program__fd(egress ? h->skel->progs.hop_tc_egress
+				      : h->skel->progs.hop_tc_ingress);
+}
+
+/* Driver mode where the device has it (veth), generic otherwise; never over
+ * a program that is already there. The calling thread is in d's namespace. */
+static int attach_xdp(struct hops_tracer *h, struct traced_dev *d)
+{
+	static const __u32 modes[] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE };
+	int err = -ENOENT;
+
+	if (d->copy_fd[COPY_XDP] < 0)
+		return 0;
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		err = bpf_xdp_attach(d->ifindex, d->copy_fd[COPY_XDP],
+				     modes[m] | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+		if (!err) {
+			struct dev_cached dc = { .ns_index = h->ns[d->ns].index, .kind = d->kind,
+						 .ifindex = d->ifindex,
+						 .xdp_native = modes[m] == XDP_FLAGS_DRV_MODE };
+			__u64 tag = DEV_TAG(dc.ns_index, d->ifindex);
+
+			d->xdp_mode = modes[m];
+			bpf_map_update_elem(bpf_map__fd(h->skel->maps.dev_cache), &tag, &dc, BPF_ANY);
+			return 0;
+		}
+		if (err == -EBUSY || err == -EEXIST)
+			break;	/* someone else's XDP program: leave it */
+	}
+	return err;
+}
+
+/* Only our own program comes off (old_prog_fd makes the kernel check). */
+static void detach_xdp(struct traced_dev *d)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = d->copy_fd[COPY_XDP]);
+
+	if (!d->xdp_mode)
+		return;
+	bpf_xdp_detach(d->ifindex, d->xdp_mode, &opts);
+	d->xdp_mode = 0;
 }
 
 static int attach_tc(struct hops_tracer *h, struct traced_dev *d)
@@ -400,8 +567,7 @@ static int attach_tc(struct hops_tracer *h, struct traced_dev *d)
 			d->hook_created = true;
 		else if (err != -EEXIST)
 			return err;
-		opts.prog_fd = bpf_program__fd(egress ? h->skel->progs.hop_tc_egress
-						      : h->skel->progs.hop_tc_ingress);
+		opts.prog_fd = tc_prog_fd(h, d, egress);
 		err = bpf_tc_attach(&hook, &opts);
 		if (err)
 			return err;
@@ -476,8 +642,9 @@ static void detach_nf(struct traced_ns *ns)
 
 static int attach_in_namespaces(struct hops_tracer *h)
 {
-	unsigned tc_devs = 0, tc_failed = 0, ruled = 0, origins = 0;
-	int nf_err = 0, tc_err = 0;
+	unsigned tc_devs = 0, tc_failed = 0, ruled = 0, origins = 0, xdp_drv = 0, xdp_skb = 0,
+		 xdp_failed = 0;
+	int nf_err = 0, tc_err = 0, xdp_err = 0;
 
 	for (int n = 0; n < h->nr_ns; n++) {
 		struct traced_ns *ns = &h->ns[n];
@@ -506,8 +673,27 @@ static int attach_in_namespaces(struct hops_tracer *h)
 				tc_devs++;
 			}
 		}
+		for (int i = 0; h->use_xdp && i < h->nr_devs; i++) {
+			struct traced_dev *d = &h->devs[i];
+			int err;
+
+			if (d->ns != n || d->copy_fd[COPY_XDP] < 0)
+				continue;
+			err = attach_xdp(h, d);
+			if (err) {
+				xdp_failed++;
+				xdp_err = err;
+			}
+			xdp_drv += d->xdp_mode == XDP_FLAGS_DRV_MODE;
+			xdp_skb += d->xdp_mode == XDP_FLAGS_SKB_MODE;
+		}
 		netns_leave(saved);
 	}
+	if (h->use_xdp)
+		note(h, "xdp", xdp_drv + xdp_skb > 0, "on (--xdp) on %u devices: %u in driver mode (a "
+		     "veth with XDP receives through NAPI, not the CPU backlog), %u generic%s%s",
+		     xdp_drv + xdp_skb, xdp_drv, xdp_skb, xdp_failed ? "; failed on some: " : "",
+		     xdp_failed ? strerror(-xdp_err) : "");
 	if (h->use_nf && nf_err) {
 		note(h, "netfilter", false, "off: netfilter link refused (%s)", strerror(-nf_err));
 		h->use_nf = false;
@@ -520,7 +706,8 @@ static int attach_in_namespaces(struct hops_tracer *h)
 		     origins);
 	}
 	if (h->use_tc)
-		note(h, "tc", tc_devs > 0, "clsact ingress+egress on %u devices%s%s", tc_devs,
+		note(h, "tc", tc_devs > 0, "clsact ingress+egress on %u devices%s%s%s", tc_devs,
+		     h->tc_flow ? " (a copy of the flow-keyed program per device)" : "",
 		     tc_failed ? "; failed on some: " : "", tc_failed ? strerror(-tc_err) : "");
 	return 0;
 }
@@ -538,8 +725,7 @@ static void tc_filters(struct hops_tracer *h, struct traced_dev *d, bool attach)
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIORITY);
 
 		if (attach && !d->attached[egress]) {
-			opts.prog_fd = bpf_program__fd(egress ? h->skel->progs.hop_tc_egress
-							      : h->skel->progs.hop_tc_ingress);
+			opts.prog_fd = tc_prog_fd(h, d, egress);
 			d->attached[egress] = bpf_tc_attach(&hook, &opts) == 0;
 		} else if (!attach && d->attached[egress]) {
 			bpf_tc_detach(&hook, &opts);
@@ -625,6 +811,19 @@ static int attach_sockops(struct hops_tracer *h)
 	return 0;
 }
 
+int hops_parse_tc_key(const char *cmd, const char *arg, enum tc_key *out)
+{
+	if (!strcmp(arg, "skb"))
+		*out = TC_KEY_SKB;
+	else if (!strcmp(arg, "flow"))
+		*out = TC_KEY_FLOW;
+	else {
+		usage_error("%s: --tc-key '%s': give skb or flow", cmd, arg);
+		return -1;
+	}
+	return 0;
+}
+
 int hops_open(struct hops_tracer **out, const struct hops_target *target)
 {
 	struct hops_tracer *h = calloc(1, sizeof(*h));
@@ -654,6 +853,9 @@ int hops_open(struct hops_tracer **out, const struct hops_target *target)
 
 		bpf_map_update_elem(bpf_map__fd(h->skel->maps.devices), &k, &di, BPF_ANY);
 	}
+	err = load_dev_copies(h);
+	if (err)
+		goto fail;
 	err = attach_tracepoints(h, false);
 	if (err)
 		goto fail;
@@ -665,11 +867,11 @@ int hops_open(struct hops_tracer **out, const struct hops_target *target)
 	if (h->target.duty > 1) {
 		h->duty_running = pthread_create(&h->duty_thread, NULL, duty_cycle, h) == 0;
 		note(h, "duty cycle", h->duty_running,
-		     "probes attached %u ms in every %u ms (--duty %u); counts cover those windows",
-		     DUTY_WINDOW_MS, DUTY_WINDOW_MS * h->target.duty, h->target.duty);
+		     "probes attached %u ms in every %u ms (--duty %u); counts cover those windows%s",
+		     DUTY_WINDOW_MS, DUTY_WINDOW_MS * h->target.duty, h->target.duty,
+		     h->use_xdp ? " (XDP stays attached: re-attaching would switch veth's receive "
+		     "path every window)" : "");
 	}
-	note(h, "fentry/kprobe", false,
-	     "function timing is a separate probe set (netprof check shows what this kernel allows)");
 	*out = h;
 	return 0;
 fail:
@@ -700,6 +902,15 @@ void hops_reset(struct hops_tracer *h)
 	clear_map(bpf_map__fd(h->skel->maps.nf_time), sizeof(struct nf_key));
 	clear_map(bpf_map__fd(h->skel->maps.drops), sizeof(struct drop_key));
 	clear_map(bpf_map__fd(h->skel->maps.dev_stats), sizeof(__u64));
+	clear_map(bpf_map__fd(h->skel->maps.pending), sizeof(struct flow_key));
+	clear_map(bpf_map__fd(h->skel->maps.flow_index), sizeof(struct flow_key));
+	{
+		struct fib_ns_stats *fz = calloc(ncpu, sizeof(*fz));
+
+		for (__u32 i = 0; fz && i < MAX_NETNS; i++)
+			bpf_map_update_elem(bpf_map__fd(h->skel->maps.fib_stats), &i, fz, BPF_ANY);
+		free(fz);
+	}
 	for (__u32 i = 0; zeros && i < CNT_MAX; i++)
 		bpf_map_update_elem(bpf_map__fd(h->skel->maps.counters), &i, zeros, BPF_ANY);
 	free(zeros);
@@ -720,14 +931,19 @@ void hops_close(struct hops_tracer *h)
 	for (int n = 0; n < h->nr_ns; n++) {
 		int saved = netns_exists(h->ns[n].name) ? netns_enter(h->ns[n].name) : -1;
 
-		for (int i = 0; i < h->nr_devs; i++)
-			if (h->devs[i].ns == n && saved >= 0)
+		for (int i = 0; i < h->nr_devs; i++) {
+			if (h->devs[i].ns == n && saved >= 0) {
+				detach_xdp(&h->devs[i]);
 				detach_tc(&h->devs[i]);
+			}
+		}
 		for (int i = 0; i < h->ns[n].nr_nf_links; i++)
 			close(h->ns[n].nf_links[i]);
 		if (saved >= 0)
 			netns_leave(saved);
 	}
+	for (int i = 0; i < h->nr_devs; i++)
+		close_dev_copies(&h->devs[i]);
 	hops_bpf__destroy(h->skel);
 	free(h);
 }
@@ -746,7 +962,26 @@ struct report_data {
 	int nr_nf;
 	struct { struct drop_key key; __u64 count; } *drops;
 	int nr_drops;
+	struct fib_ns_stats fib[MAX_NETNS];	/* by netns index, summed over CPUs */
 };
+
+static void read_fib(struct hops_tracer *h, struct report_data *r)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct fib_ns_stats *vals = calloc(ncpu, sizeof(*vals));
+
+	for (__u32 i = 0; vals && i < MAX_NETNS; i++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.fib_stats), &i, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			r->fib[i].lookups += vals[c].lookups;
+			r->fib[i].attributed += vals[c].attributed;
+			r->fib[i].reverse += vals[c].reverse;
+			r->fib[i].failed += vals[c].failed;
+		}
+	}
+	free(vals);
+}
 
 static void read_counters(struct hops_tracer *h, __u64 *out)
 {
@@ -867,6 +1102,7 @@ static void read_report(struct hops_tracer *h, struct report_data *r)
 			     sizeof(struct nf_value), (void **)&r->nf);
 	r->nr_drops = read_hash(bpf_map__fd(h->skel->maps.drops), sizeof(struct drop_key),
 				sizeof(__u64), (void **)&r->drops);
+	read_fib(h, r);
 }
 
 static void free_report(struct report_data *r)
@@ -876,36 +1112,6 @@ static void free_report(struct report_data *r)
 	free(r->pairs);
 	free(r->nf);
 	free(r->drops);
-}
-
-/* Lower bound of a log-linear bucket, the inverse of lat_bucket(). */
-static double bucket_low(int idx)
-{
-	int msb, sub;
-
-	if (idx < 4)
-		return idx;
-	msb = (idx >> LAT_SUB_BITS) + 1;
-	sub = idx & 3;
-	return (double)((4ULL + sub) << (msb - LAT_SUB_BITS));
-}
-
-/* A percentile from a histogram: the middle of the bucket that holds it. */
-static double hist_percentile(const struct lat_hist *hist, double pct)
-{
-	__u64 want = (__u64)ceil(hist->count * pct / 100.0), seen = 0;
-
-	if (!hist->count)
-		return NAN;
-	for (int i = 0; i < LAT_BUCKETS; i++) {
-		seen += hist->buckets[i];
-		if (seen >= want && hist->buckets[i]) {
-			double lo = bucket_low(i), hi = i + 1 < LAT_BUCKETS ? bucket_low(i + 1) : lo;
-
-			return (lo + hi) / 2;
-		}
-	}
-	return NAN;
 }
 
 static const struct lat_hist *find_pair(const struct report_data *r, __u32 from, __u32 to)
@@ -973,6 +1179,22 @@ static unsigned path_wire_backlog(const struct hops_tracer *h, const struct path
 			continue;
 		d = find_dev(h, HOP_NS(p->hops[i]), HOP_WHERE(p->hops[i]));
 		n += d && d->wire;
+	}
+	return n;
+}
+
+/* Veth crossings of the wire through XDP's NAPI receive instead (--xdp). */
+static unsigned path_wire_xdp(const struct hops_tracer *h, const struct path_value *p)
+{
+	unsigned n = 0;
+
+	for (__u32 i = 0; i < p->nhops && i < MAX_PATH_HOPS; i++) {
+		const struct traced_dev *d;
+
+		if (HOP_KIND(p->hops[i]) != HOP_XDP)
+			continue;
+		d = find_dev(h, HOP_NS(p->hops[i]), HOP_WHERE(p->hops[i]));
+		n += d && d->wire && d->kind == DEV_VETH && d->xdp_mode == XDP_FLAGS_DRV_MODE;
 	}
 	return n;
 }
@@ -1092,6 +1314,11 @@ static void hop_action(const struct hops_tracer *h, const struct path_value *p, 
 		else if (next && HOP_KIND(next) == HOP_TC_INGRESS && other_dev)
 			snprintf(buf, len, "tc ingress: redirected by BPF into the peer (no backlog)");
 		else if (next && (HOP_KIND(next) == HOP_DEV_QUEUE || HOP_KIND(next) == HOP_DEV_XMIT ||
+				  HOP_KIND(next) == HOP_TC_EGRESS) && !h->use_nf)
+			/* Without netfilter probes the stack's forwarding shows no
+			 * hop between the two devices either. */
+			snprintf(buf, len, "tc ingress, then another device (routed or BPF redirect)");
+		else if (next && (HOP_KIND(next) == HOP_DEV_QUEUE || HOP_KIND(next) == HOP_DEV_XMIT ||
 				  HOP_KIND(next) == HOP_TC_EGRESS))
 			snprintf(buf, len, "tc ingress: redirected by BPF to a device's egress");
 		else
@@ -1128,6 +1355,13 @@ static void hop_action(const struct hops_tracer *h, const struct path_value *p, 
 	case HOP_DROP:
 		snprintf(buf, len, "dropped (skb drop reason %u)", where);
 		break;
+	case HOP_XDP:
+		if (d && d->xdp_mode == XDP_FLAGS_DRV_MODE && d->kind == DEV_VETH)
+			snprintf(buf, len, "XDP, driver mode (veth crossing via NAPI, no backlog)");
+		else
+			snprintf(buf, len, "XDP, %s mode",
+				 d && d->xdp_mode == XDP_FLAGS_DRV_MODE ? "driver" : "generic");
+		break;
 	default:
 		snprintf(buf, len, "hop kind %u", kind);
 	}
@@ -1155,7 +1389,7 @@ static void print_path(const struct hops_tracer *h, const struct report_data *r,
 	double cost = nf_probe_cost_ns(r);
 	const struct path_value *p = &r->paths[best].val;
 	__u64 dir_packets = r->counters[CNT_DIR_PKTS + dir];
-	unsigned wire = path_wire_backlog(h, p);
+	unsigned wire = path_wire_backlog(h, p), wire_xdp = path_wire_xdp(h, p);
 
 	out_object_begin(NULL);
 	out_string("direction", "\n%s", title);
@@ -1170,6 +1404,7 @@ static void print_path(const struct hops_tracer *h, const struct report_data *r,
 	for (int i = 0; i < (int)p->nhops; i++) {
 		char place[96], action[96];
 		const struct lat_hist *lh = i ? find_pair(r, p->hops[i - 1], p->hops[i]) : NULL;
+		double fib;
 
 		hop_place(h, p->hops[i], place, sizeof(place));
 		hop_action(h, p, i, action, sizeof(action));
@@ -1177,26 +1412,33 @@ static void print_path(const struct hops_tracer *h, const struct report_data *r,
 		out_uint("index", "   %-3llu", (unsigned long long)i + 1);
 		out_string("where", " %-34s", place);
 		out_string("what", " %-58s", action);
-		out_double("p50_us", " %8.2f", lh ? hist_percentile(lh, 50) / 1e3 : NAN);
-		out_double("p99_us", " %8.2f", lh ? hist_percentile(lh, 99) / 1e3 : NAN);
+		out_double("p50_us", " %8.2f", lh ? lat_hist_percentile(lh, 50) / 1e3 : NAN);
+		out_double("p99_us", " %8.2f", lh ? lat_hist_percentile(lh, 99) / 1e3 : NAN);
 		out_double("mean_us", NULL, lh && lh->count ? lh->sum_ns / 1e3 / lh->count : NAN);
 		if (HOP_KIND(p->hops[i]) == HOP_NF)
 			out_double("inside_hook_us", "  +%.2f us inside",
 				   nf_inside_ns(r, HOP_NS(p->hops[i]),
 						NF_WHERE_HOOK(HOP_WHERE(p->hops[i])), cost) / 1e3);
+		/* FIB lookups made between this hop and the next, per packet. */
+		fib = p->count && i < MAX_PATH_HOPS ? (double)p->fib_after[i] / p->count : 0;
+		out_double("fib_lookups_after", fib >= 0.005 ? "  + %.2f FIB lookups" : NULL, fib);
 		out_text("\n");
 		out_object_end();
 	}
 	out_array_end();
-	out_uint("veth_crossings", "   per packet: %u veth crossings", p->veth - wire);
+	out_uint("veth_crossings", "   per packet: %u veth crossings", p->veth - wire - wire_xdp);
+	out_uint("wire_xdp_crossings", wire_xdp ? " (+%u on the wire veth, through XDP and NAPI)" : NULL,
+		 wire_xdp);
 	out_uint("macvlan_crossings", ", %u macvlan crossings", p->macvlan);
 	out_uint("backlog_enqueues", ", %u backlog enqueues", p->backlog - wire);
 	out_uint("wire_backlog_enqueues", wire ? " (+%u on the wire veth, which a real NIC would not add)" : NULL, wire);
 	out_uint("netfilter_hooks", ", %u netfilter hooks", p->nf_hooks);
 	out_double("netfilter_us", " (%.2f us in netfilter)", path_nf_ns(r, p, cost) / 1e3);
 	out_double("netfilter_with_probes_us", NULL, p->count ? p->nf_ns / 1e3 / p->count : NAN);
-	out_double("softirq_passes", ", %.2f softirq passes\n",
+	out_double("softirq_passes", ", %.2f softirq passes",
 		   p->count ? (double)p->softirq_passes / p->count : NAN);
+	out_double("fib_lookups", ", %.2f FIB lookups\n",
+		   p->count ? (double)p->fib_lookups / p->count : NAN);
 	out_uint("nr_hops", NULL, p->nhops);
 	out_bool("truncated", NULL, p->truncated);
 	out_object_end();
@@ -1249,6 +1491,41 @@ static void print_netfilter(const struct hops_tracer *h, const struct report_dat
 	out_object_end();
 }
 
+/* FIB lookups per namespace: those made for followed packets, per packet. */
+static void print_fib(const struct hops_tracer *h, const struct report_data *r)
+{
+	__u64 finished = r->counters[CNT_PKTS_FINISHED];
+	bool any = false;
+
+	out_object_begin("fib");
+	out_uint("lookups_for_followed_packets", "\nFIB lookups (fib_table_lookup): %llu for "
+		 "followed packets", r->counters[CNT_FIB_LOOKUPS]);
+	out_uint("lookups_other", ", %llu others in the run's namespaces (unfollowed packets, "
+		 "sockets' own routes)", r->counters[CNT_FIB_OTHER]);
+	out_array_begin("namespaces");
+	for (int n = 1; n <= h->nr_ns && n < MAX_NETNS; n++) {
+		const struct fib_ns_stats *f = &r->fib[n];
+
+		if (!f->lookups)
+			continue;
+		if (!any)
+			out_text("\n   per packet followed, by namespace:");
+		any = true;
+		out_object_begin(NULL);
+		out_string("netns", "\n   %-28s", short_ns(h, n));
+		out_double("per_packet", " %.2f", finished ? (double)f->attributed / finished : NAN);
+		out_uint("attributed", NULL, f->attributed);
+		out_double("reverse_per_packet", " (%.2f of them reverse-path checks;",
+			   finished ? (double)f->reverse / finished : NAN);
+		out_uint("lookups", " %llu lookups in all", f->lookups);
+		out_uint("failed", ", %llu failed)", f->failed);
+		out_object_end();
+	}
+	out_array_end();
+	out_text("\n");
+	out_object_end();
+}
+
 static void print_devices(const struct hops_tracer *h, const struct report_data *r)
 {
 	out_array_begin("devices");
@@ -1261,6 +1538,8 @@ static void print_devices(const struct hops_tracer *h, const struct report_data 
 		out_string("kind", NULL, kind_name(d->kind));
 		out_bool("wire", NULL, d->wire);
 		out_bool("traced", NULL, d->attached[0] && d->attached[1]);
+		out_string("xdp", NULL, d->xdp_mode == XDP_FLAGS_DRV_MODE ? "driver" :
+			   d->xdp_mode == XDP_FLAGS_SKB_MODE ? "generic" : "off");
 		out_uint("ingress_packets", NULL, r->devs[i].packets[0]);
 		out_uint("egress_packets", NULL, r->devs[i].packets[1]);
 		out_object_end();
@@ -1339,12 +1618,24 @@ int hops_print(const struct hops_tracer *h, const struct hops_snapshot *snap, do
 	out_uint("packets_finished", ", %llu to their end", c[CNT_PKTS_FINISHED]);
 	out_uint("sample_every", ", sampling 1 in %llu", h->target.sample_every ?: 1);
 	out_uint("packets_not_sampled", NULL, c[CNT_PKTS_SKIPPED]);
+	out_string("tc_key", "; tc hops keyed by %s", !h->use_tc ? "none (tc off)" :
+		   h->tc_flow ? "flow" : "skb");
+	out_bool("xdp", h->use_xdp ? ", XDP on" : ", XDP off", h->use_xdp);
 	out_object_begin("lost");
 	out_uint("packet_map_full", "\n   not followed: %llu (packet map full)", c[CNT_STATE_FULL]);
 	out_uint("path_map_full", ", %llu paths not recorded (map full)", c[CNT_PATHS_FULL]);
 	out_uint("hop_pair_map_full", ", %llu hop pairs not timed (map full)", c[CNT_PAIRS_FULL]);
 	out_uint("paths_truncated", ", %llu paths longer than the recorded hops",
 		 c[CNT_PATH_TRUNCATED]);
+	if (h->tc_flow || h->use_xdp) {
+		out_uint("flow_pending", "\n   flow key: %llu packets picked up or handed over without"
+			 " their skb", c[CNT_PENDING]);
+		out_uint("flow_adopted", ", %llu taken up again by a hop with the skb", c[CNT_ADOPTED]);
+		out_uint("flow_not_adopted", ", %llu never (their paths end there)",
+			 c[CNT_PENDING] > c[CNT_ADOPTED] ? c[CNT_PENDING] - c[CNT_ADOPTED] : 0);
+		out_uint("flow_index_full", ", %llu index or pending map full", c[CNT_INDEX_FULL]);
+		out_uint("xdp_hops", ", %llu XDP hops", c[CNT_XDP_HOPS]);
+	}
 	out_uint("vanished", "\n   %llu packets lost from sight (freed where no tracepoint fires, as TCP"
 		 " coalescing does, or cut by a duty-cycle pause): their paths end at the last hop"
 		 " seen\n", c[CNT_VANISHED]);
@@ -1374,10 +1665,12 @@ int hops_print(const struct hops_tracer *h, const struct hops_snapshot *snap, do
 	out_double("backlog_enqueues", ", %.2f backlog enqueues", c[CNT_BACKLOG] * per_pkt);
 	out_double("softirq_passes", ", %.2f softirq passes", c[CNT_SOFTIRQ_PASSES] * per_pkt);
 	out_double("netfilter_hooks", ", %.2f netfilter hooks", c[CNT_NF_HOOKS] * per_pkt);
-	out_double("netfilter_us", " (%.2f us)\n", mean_nf_ns(&r, nf_probe_cost_ns(&r)) / 1e3);
+	out_double("netfilter_us", " (%.2f us)", mean_nf_ns(&r, nf_probe_cost_ns(&r)) / 1e3);
+	out_double("fib_lookups", ", %.2f FIB lookups\n", c[CNT_FIB_LOOKUPS] * per_pkt);
 	out_object_end();
 
 	print_netfilter(h, &r);
+	print_fib(h, &r);
 
 	out_object_begin("context");
 	out_uint("context_switches", "\nContext switches of the run's tasks: %llu",
@@ -1453,11 +1746,12 @@ int hops_summarize(const struct hops_tracer *h, const struct hops_snapshot *snap
 	if (best >= 0 && r.paths[best].val.count) {
 		const struct path_value *p = &r.paths[best].val;
 
-		unsigned wire = path_wire_backlog(h, p);
+		unsigned wire = path_wire_backlog(h, p), wire_xdp = path_wire_xdp(h, p);
 
 		s->valid = true;
 		s->hops = p->nhops;
-		s->veth = p->veth - wire;
+		s->veth = p->veth - wire - wire_xdp;
+		s->fib_lookups = (double)p->fib_lookups / p->count;
 		s->macvlan = p->macvlan;
 		s->backlog = p->backlog - wire;
 		s->wire_backlog = wire;

@@ -1,7 +1,8 @@
 /*
  * The hop tracer's user side: attaches bpf/hops.bpf.c to a set of the run's
- * namespaces (tc on every device, netfilter slots on every hook, packet-path
- * tracepoints filtered to those namespaces, sock_ops on the run's cgroup),
+ * namespaces (tc on every device, XDP too on request, netfilter slots on every
+ * hook, packet-path and FIB-lookup tracepoints filtered to those namespaces,
+ * sock_ops on the run's cgroup),
  * reads the kernel's aggregates and prints them. Every attachment falls back
  * or is skipped with a reason that the report shows.
  */
@@ -29,6 +30,8 @@ struct hops_target {
 	bool nf_detail;			/* a slot between every table (9 per hook), not 4 */
 	unsigned duty;			/* probes attached one 100 ms window in N (0, 1: always) */
 	bool all_paths;			/* print every distinct path, not the most common */
+	enum tc_key tc_key;		/* AUTO: the skb where bpf_cast_to_kern_ctx works, else flow */
+	bool xdp;			/* XDP on every device too (changes veth's receive path) */
 	/* The veth standing for the NIC between the nodes ("NETNS/DEV"): its
 	 * backlog enqueue is one a real NIC would not add, shown apart. */
 	const char *const *wire;
@@ -36,12 +39,15 @@ struct hops_target {
 };
 
 int hops_open(struct hops_tracer **out, const struct hops_target *target);
+/* --tc-key skb|flow; a usage error (one line) and -1 otherwise. */
+int hops_parse_tc_key(const char *cmd, const char *arg, enum tc_key *out);
 /* The request path's figures (per packet), for side-by-side tables. */
 struct hops_summary {
 	bool valid;			/* a request path was seen */
 	double hops, veth, macvlan, backlog, nf_hooks, nf_us, softirq_passes, path_us;
 	double wire_backlog;		/* on the wire veth: not counted in veth/backlog */
 	double ctx_switches;		/* of the run's tasks, in total */
+	double fib_lookups;		/* FIB lookups per packet on the request path */
 	uint64_t packets_followed, packets_lost;
 };
 struct hops_snapshot;

@@ -55,6 +55,8 @@ struct run_state {
 	bool joined_cgroup;
 	pid_t server_pid;
 	struct hops_tracer *tracer;
+	struct func_timer *ftimer;
+	struct func_snapshot *fsnaps[RUN_MAX_WORKLOADS];
 	const char *netns[TOPO_MAX_DEVS + 4];
 	int nr_netns;
 	char wire_names[4][TOPO_NS_MAX + 20];
@@ -212,6 +214,33 @@ static void close_tracer(void *arg)
 	s->tracer = NULL;
 }
 
+static void close_func_timer(void *arg)
+{
+	struct run_state *s = arg;
+
+	func_timer_close(s->ftimer);
+	s->ftimer = NULL;
+}
+
+/* Function timing on the topology's namespaces (NULL: out of memory). */
+static struct func_timer *open_func_timer(const struct run_config *c, const struct run_state *s)
+{
+	struct func_timer_opts fo = c->funcs;
+
+	fo.netns = s->netns;
+	fo.nr_netns = s->nr_netns;
+	return func_timer_open(&fo);
+}
+
+/* IP packets the client and server pods have sent so far, or -1. */
+static int64_t endpoint_packets(const struct run_state *s)
+{
+	int64_t c = netns_ip_out_packets(s->topo->client.netns);
+	int64_t v = netns_ip_out_packets(s->topo->server.netns);
+
+	return c < 0 || v < 0 ? -1 : c + v;
+}
+
 /* Every namespace of the topology, once. */
 static void collect_namespaces(struct run_state *s)
 {
@@ -298,6 +327,9 @@ static int measure_overhead(struct run_state *s, const struct run_config *c,
 
 				if (hops_open(&s->tracer, &t))
 					return -1;
+				/* Function timing is part of what a run attaches. */
+				if (c->funcs.mode != FUNC_PROBE_OFF)
+					s->ftimer = open_func_timer(c, s);
 			}
 			pr_info("overhead round %d/%d: %s %s", r + 1, rounds,
 				lg_workload_name(o->workload), traced ? "with probes" : "without probes");
@@ -305,6 +337,8 @@ static int measure_overhead(struct run_state *s, const struct run_config *c,
 			if (traced) {
 				hops_close(s->tracer);
 				s->tracer = NULL;
+				func_timer_close(s->ftimer);
+				s->ftimer = NULL;
 			}
 			gbps[traced][r] = lr.gbps;
 			tps[traced][r] = lr.tps;
@@ -375,6 +409,11 @@ static void print_report(const struct run_config *c, struct run_state *s,
 		} else {
 			out_string("hops", c->trace ? NULL : "\nHop tracer off (--no-trace)\n",
 				   "off");
+		}
+		if (s->ftimer) {
+			out_text("\n");
+			func_timer_print(s->ftimer, s->fsnaps[i], w->ip_packets,
+					 w->lg.client.transactions, s->cats);
 		}
 		out_object_end();
 	}
@@ -453,7 +492,8 @@ int run_datapath(const struct run_config *c, struct run_result *res)
 
 	snprintf(so.netns, sizeof(so.netns), "%s", s.topo->server.netns);
 	so.data_port = s.topo->server_port;
-	if (c->profile) {
+	/* The profile and the function timings both sort into categories. */
+	if (c->profile || c->funcs.mode != FUNC_PROBE_OFF) {
 		s.cats = categories_load(c->categories[0] ? c->categories : NULL);
 		if (!s.cats)
 			return c->categories[0] ? EXIT_USAGE : 1;
@@ -470,6 +510,7 @@ int run_datapath(const struct run_config *c, struct run_result *res)
 
 	for (int i = 0; i < c->nr_workloads && !stop_requested(); i++) {
 		struct run_workload_result *w = &res->w[i];
+		int64_t packets_before, packets_after;
 		struct loadgen_opts o;
 
 		aim(&s, &c->workloads[i], &o);
@@ -491,8 +532,17 @@ int run_datapath(const struct run_config *c, struct run_result *res)
 				return 1;
 			teardown_register(close_tracer, &s);
 		}
+		if (!s.ftimer && c->funcs.mode != FUNC_PROBE_OFF) {
+			pr_info("attaching function probes");
+			s.ftimer = open_func_timer(c, &s);
+			if (!s.ftimer)
+				return 1;
+			teardown_register(close_func_timer, &s);
+		}
 		if (s.tracer)
 			hops_reset(s.tracer);
+		func_timer_reset(s.ftimer);
+		packets_before = endpoint_packets(&s);
 		if (c->profile && s.cats) {
 			struct profiler_opts po = { .cgroup_path = s.joined_cgroup ? s.topo->cgroup : NULL,
 						    .freq = c->profile_freq };
@@ -505,6 +555,13 @@ int run_datapath(const struct run_config *c, struct run_result *res)
 			o.duration_ns / 1e9, o.warmup_ns / 1e9);
 		err = loadgen_client_run(&o, &w->lg);
 		res->nr_workloads = i + 1;
+		packets_after = endpoint_packets(&s);
+		w->ip_packets = packets_before >= 0 && packets_after >= packets_before ?
+			packets_after - packets_before : 0;
+		if (func_timer_active(s.ftimer)) {
+			s.fsnaps[i] = func_timer_snapshot(s.ftimer);
+			func_timer_summarize(s.ftimer, s.fsnaps[i], w->ip_packets, s.cats, &w->funcs);
+		}
 		if (s.prof) {
 			save_profile(c, &s, w, i);
 			profiler_close(s.prof);
@@ -527,6 +584,8 @@ int run_datapath(const struct run_config *c, struct run_result *res)
 	for (int i = 0; i < RUN_MAX_WORKLOADS; i++) {
 		hops_snapshot_free(s.snaps[i]);
 		s.snaps[i] = NULL;
+		func_snapshot_free(s.fsnaps[i]);
+		s.fsnaps[i] = NULL;
 	}
 	return res->partial ? 1 : 0;
 }

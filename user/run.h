@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "categories.h"
+#include "func_timer.h"
 #include "hop_tracer.h"
 #include "profiler.h"
 #include "loadgen.h"
@@ -27,6 +28,7 @@ struct run_config {
 	unsigned profile_freq;		/* samples per second per CPU */
 	char categories[256];		/* rules file; "" = built in */
 	struct hops_target tracer;	/* sampling and probe switches; namespaces filled in */
+	struct func_timer_opts funcs;	/* kernel function timing; namespaces filled in */
 	bool overhead;			/* A/B: each workload with and without the probes */
 	int overhead_rounds;
 	char results_dir[256];		/* results/<run>; "" = do not write */
@@ -37,6 +39,8 @@ struct run_workload_result {
 	struct loadgen_result lg;
 	bool have_hops;
 	struct hops_summary hops;
+	struct func_summary funcs;
+	double ip_packets;		/* IP packets the two endpoints sent */
 	bool have_profile;
 	struct profile_stats prof;
 	struct category_totals cats;
