@@ -109,6 +109,28 @@ test_compare_puts_datapaths_side_by_side() {
 	rm -f "$out"
 }
 
+# Function timing uses what `netprof check` finds: fentry, else kprobes, else
+# off with both reasons in the report (this development machine: off).
+test_function_timing_follows_check() {
+	need_root; need_cmd jq
+	local check fentry kprobe probe
+	check=$("$NETPROF" check --json --only fentry,fexit,kprobe)
+	fentry=$(echo "$check" | jq -r '[.features[] | select(.name == "fentry" or .name == "fexit") | .available] | all')
+	kprobe=$(echo "$check" | jq -r '.features[] | select(.name == "kprobe") | .available')
+	run_json calico
+	probe=$(jq -r '.workloads[0].functions.probe' "$REPORT")
+	if [ "$fentry" = true ] || [ "$kprobe" = true ]; then
+		expect_eq "$probe" "$([ "$fentry" = true ] && echo fentry || echo kprobe)" "probe kind"
+		jq -e '.workloads[0].functions.functions[] | select(.name == "nf_hook_slow") | .calls > 0' \
+			"$REPORT" >/dev/null || fail "nf_hook_slow not timed on calico"
+	else
+		expect_eq "$probe" off "probe kind"
+		jq -r '.workloads[0].functions.why' "$REPORT" | grep -q 'fentry unavailable.*kprobes unavailable' ||
+			fail "the report does not say why: $(jq -c '.workloads[0].functions' "$REPORT")"
+	fi
+	nothing_left
+}
+
 test_bad_input_builds_nothing() {
 	local before
 	before=$(ip netns list | grep -c '^netprof-' || true)
@@ -123,6 +145,12 @@ test_bad_input_builds_nothing() {
 	expect_rc 2 "$NETPROF" compare --cni calico,nosuch
 	expect_lines 1 "$T_OUT" "one line"
 	expect_rc 2 "$NETPROF" run --cni cilium --overhead --no-trace
+	expect_lines 1 "$T_OUT" "one line"
+	expect_rc 2 "$NETPROF" run --cni cilium --func-probe kretprobe
+	expect_lines 1 "$T_OUT" "one line"
+	expect_rc 2 "$NETPROF" run --cni cilium --func-only
+	expect_lines 1 "$T_OUT" "one line"
+	expect_rc 2 "$NETPROF" run --cni cilium --func 'ip_rcv;reboot'
 	expect_lines 1 "$T_OUT" "one line"
 	expect_eq "$(ip netns list | grep -c '^netprof-' || true)" "$before" "namespaces"
 }

@@ -155,6 +155,10 @@ check_run() {
 	fi
 	echo "$probes" | grep -Eq '^ +tc +yes' || fail "$1: tc hop probes not attached: $(echo "$probes" | grep ' tc ')"
 	jq -e '.' "$VM_DIR/${1}_json.out" >/dev/null || fail "$1: report.json is not JSON"
+	# Without bpf_cast_to_kern_ctx (6.2) the tc hops find packets by flow key.
+	if ! kernel_at_least 6 2; then
+		expect_eq "$(jq -r '.workloads[0].hops.tc_key' "$VM_DIR/${1}_json.out")" flow "$1: tc key on $(cat "$VM_DIR/kernel")"
+	fi
 }
 
 test_vm_run_calico() {
