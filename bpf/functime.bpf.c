@@ -54,12 +54,17 @@ struct {
 
 struct func_stack empty_stack = {};
 
-static __always_inline void count(__u32 idx)
+static __always_inline void count_n(__u32 idx, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&func_counters, &idx);
 
 	if (v)
-		*v += 1;
+		*v += n;
+}
+
+static __always_inline void count(__u32 idx)
+{
+	count_n(idx, 1);
 }
 
 static __always_inline __u32 stack_key(void)
@@ -266,8 +271,8 @@ static __always_inline int on_exit(void)
 		count(FCNT_UNMATCHED);
 		return 0;
 	}
-	for (__u32 i = d + 1; i < FUNC_DEPTH && i < st->depth; i++)
-		count(FCNT_LOST_EXITS);
+	if (st->depth > d + 1)
+		count_n(FCNT_LOST_EXITS, st->depth - d - 1);
 	if (d >= FUNC_DEPTH)
 		return 0;
 	/* The masks keep the verifier sure of the bounds (FUNC_DEPTH is 2^n). */
@@ -293,8 +298,8 @@ static __always_inline int on_exit(void)
 
 		count(owner == FOWN_OTHER ? FCNT_OTHER_NETNS :
 		      parent && parent->ours == FOWN_UNKNOWN ? FCNT_PENDING_FULL : FCNT_UNRESOLVED);
-		for (__u32 i = 1; i < lost && i < 64; i++)
-			count(FCNT_UNRESOLVED);
+		if (lost > 1)
+			count_n(FCNT_UNRESOLVED, lost - 1);
 		f->pending.calls = 0;
 	}
 	if (parent) {

@@ -73,7 +73,4 @@ void func_timer_close(struct func_timer *t);
  */
 int func_timer_describe(const char *name, int *arg_index, char *module, size_t module_len);
 
-/* IP packets sent from a namespace so far (its Ip OutRequests), or -1. */
-int64_t netns_ip_out_packets(const char *netns);
-
 #endif

@@ -2,7 +2,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,4 +86,39 @@ int netns_leave(int saved_fd)
 
 	close(saved_fd);
 	return err;
+}
+
+int64_t netns_ip_out_packets(const char *netns)
+{
+	char line[1024], names[1024] = "";
+	int64_t value = -1;
+	int saved = netns_enter(netns);
+	FILE *f;
+
+	if (saved < 0)
+		return -1;
+	/* thread-self: this thread's namespace, the one just entered. */
+	f = fopen("/proc/thread-self/net/snmp", "r");
+	netns_leave(saved);
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *tok, *save = NULL, *nsave = NULL, *name;
+
+		if (strncmp(line, "Ip:", 3))
+			continue;
+		if (!names[0]) {
+			snprintf(names, sizeof(names), "%s", line);
+			continue;
+		}
+		/* The second "Ip:" line holds the values, in the first one's order. */
+		name = strtok_r(names, " \n", &nsave);
+		for (tok = strtok_r(line, " \n", &save); tok && name;
+		     tok = strtok_r(NULL, " \n", &save), name = strtok_r(NULL, " \n", &nsave))
+			if (!strcmp(name, "OutRequests"))
+				value = strtoll(tok, NULL, 10);
+		break;
+	}
+	fclose(f);
+	return value;
 }

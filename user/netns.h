@@ -3,6 +3,7 @@
 #define NETPROF_NETNS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define NETNS_RUN_DIR "/run/netns"
 
@@ -17,5 +18,8 @@ int netns_switch(const char *name);
  */
 int netns_enter(const char *name);
 int netns_leave(int saved_fd);
+
+/* IP packets sent from a namespace so far (its Ip OutRequests), or -1. */
+int64_t netns_ip_out_packets(const char *name);
 
 #endif

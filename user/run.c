@@ -22,6 +22,7 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "log.h"
+#include "netns.h"
 #include "output.h"
 #include "run.h"
 #include "teardown.h"
