@@ -1,8 +1,13 @@
 # Sourced by every tests/integration/*.sh. A test file defines functions named
 # test_*; run_tests runs each in a subshell and prints one line per test:
 #   PASS file/name | FAIL file/name: why | SKIP file/name: reason
-# Every namespace a test makes is named netprof-t<pid>-<n>-* (t_netns) and is
-# deleted after the test whatever happened in it.
+# Whatever happened in a test (passed, failed part-way, skipped), what it made
+# goes afterwards, so one failure never becomes a leftover failure elsewhere:
+# - namespaces (t_netns) and cgroups (t_cgroup) named netprof-t<pid>-<n>-*;
+# - its temporary files: TMPDIR is a directory of its own, so plain mktemp
+#   calls land there;
+# - a bpffs it mounted (t_bpffs);
+# - whatever it registered with t_defer (run last-in, first-out).
 
 set -u
 NETPROF=${NETPROF:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/netprof}
@@ -37,11 +42,58 @@ t_netns() {
 	echo "$name"
 }
 
+# t_defer CMD...: runs CMD after the test, on every path, before the sweeps below.
+t_defer() {
+	printf '%q ' "$@" >>"$T_DEFER_FILE"
+	printf '\n' >>"$T_DEFER_FILE"
+}
+
+cgroup2_root() { awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts; }
+
+# t_cgroup SUFFIX: makes a cgroup v2 directory unique to this test and prints
+# its path; its processes are killed and it is removed after the test.
+t_cgroup() {
+	local root
+	root=$(cgroup2_root)
+	[ -n "$root" ] || fail "no cgroup v2 mount in /proc/mounts"
+	mkdir "$root/$T_PREFIX-$T_SEQ-$1" || fail "cannot create cgroup $1"
+	echo "$root/$T_PREFIX-$T_SEQ-$1"
+}
+
+# t_bpffs: mounts a BPF filesystem of the test's own and prints its path, so a
+# test that pins needs no bpffs on the machine and leaves none mounted.
+t_bpffs() {
+	local dir="$TMPDIR/bpffs"
+	mkdir -p "$dir"
+	mount -t bpf bpf "$dir" || fail "cannot mount a BPF filesystem on $dir"
+	echo "$dir"
+}
+
 t_teardown() {
-	local ns
+	local ns cg pid mnt
+	if [ -s "$T_DEFER_FILE" ]; then
+		tac "$T_DEFER_FILE" | while read -r cmd; do
+			eval "$cmd" >/dev/null 2>&1 || true
+		done
+	fi
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$T_PREFIX-$T_SEQ-" || true); do
 		ip netns delete "$ns" 2>/dev/null || true
 	done
+	cg=$(cgroup2_root)
+	for cg in ${cg:+"$cg"/$T_PREFIX-$T_SEQ-*}; do
+		[ -d "$cg" ] || continue
+		for pid in $(cat "$cg/cgroup.procs" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null || true
+		done
+		for _ in $(seq 1 50); do
+			rmdir "$cg" 2>/dev/null && break
+			sleep 0.1
+		done
+	done
+	for mnt in $(awk -v d="$T_TMP/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r); do
+		umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+	done
+	rm -rf "$T_TMP" "$T_DEFER_FILE"
 }
 
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
@@ -55,9 +107,11 @@ run_tests() {
 		fi
 		T_SEQ=$((T_SEQ + 1))
 		T_SKIP_FILE=$(mktemp)
+		T_DEFER_FILE=$(mktemp)
+		T_TMP=$(mktemp -d /tmp/netprof-test.XXXXXX)
 		log=$(mktemp)
 		rc=0
-		( set -e; "$fn" ) >"$log" 2>&1 || rc=$?
+		( set -e; export TMPDIR=$T_TMP; "$fn" ) >"$log" 2>&1 || rc=$?
 		t_teardown
 		case $rc in
 		0) echo "PASS $TEST_FILE/${fn#test_}" ;;

@@ -44,7 +44,13 @@ if [ $is_root = 1 ]; then
 	cg=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
 	cgs=$( [ -n "$cg" ] && ls "$cg" | grep '^netprof-' || true)
 	[ -n "$cgs" ] && left="$left cgroups: $(echo $cgs);"
-	[ -e /sys/fs/bpf/netprof ] && left="$left pinned: /sys/fs/bpf/netprof;"
+	pins=$(awk '$3 == "bpf" {print $2}' /proc/mounts | while read -r m; do
+		ls -d "$m"/netprof "$m"/netprof-* 2>/dev/null; done || true)
+	[ -n "$pins" ] && left="$left pinned: $(echo $pins);"
+	mnts=$(awk 'index($2, "/tmp/netprof-test.") == 1 {print $2}' /proc/mounts)
+	[ -n "$mnts" ] && left="$left test mounts: $(echo $mnts);"
+	tmps=$(ls -d /tmp/netprof-test.* 2>/dev/null || true)
+	[ -n "$tmps" ] && left="$left test directories: $(echo $tmps);"
 	new_progs=$(comm -13 <(echo "$progs_before") <(bpf_prog_ids) | grep . || true)
 	[ -n "$new_progs" ] && left="$left BPF programs still loaded: $(echo $new_progs);"
 	if [ -z "$left" ]; then

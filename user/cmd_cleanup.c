@@ -1,8 +1,10 @@
 /* netprof cleanup: removes what a SIGKILLed run could not (namespaces, stray
- * links, cgroups, pinned BPF objects), all found by the netprof- prefix. */
+ * links, cgroups, files), all found by the netprof- prefix. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <mntent.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +18,6 @@
 #include "netns.h"
 #include "output.h"
 
-#define BPFFS_NETPROF_DIR "/sys/fs/bpf/netprof"
-
 static void help(void)
 {
 	printf("Usage: netprof cleanup [-n] [--json] [-v]\n"
@@ -26,15 +26,19 @@ static void help(void)
 	       "SIGKILL and could not remove its own: network namespaces named netprof-*\n"
 	       "(and so every device, route, iptables rule and tc/XDP program inside them),\n"
 	       "links named netprof-* in the current namespace, cgroups named netprof-*\n"
-	       "(their processes are killed first), BPF objects pinned under\n"
-	       "%s, sidecar stats directories /tmp/netprof-sidecar-* and\n"
-	       "'topo up' state files in /run/netprof. Nothing else is touched.\n"
+	       "(their processes are killed first), sidecar stats directories\n"
+	       "/tmp/netprof-sidecar-* and 'topo up' state files in /run/netprof.\n"
+	       "\n"
+	       "netprof pins no BPF object: its programs and maps live as long as its\n"
+	       "process, devices or namespaces, so none outlives a cleanup. Pins named\n"
+	       "netprof or netprof-* on any mounted BPF filesystem (left by a tool that\n"
+	       "pinned under netprof's name) are removed too. Nothing else is touched.\n"
 	       "\n"
 	       "  -n, --dry-run   list what would be removed, remove nothing\n"
 	       "\n"
 	       "Examples:\n"
 	       "  sudo netprof cleanup\n"
-	       "  sudo netprof cleanup --dry-run --json\n", BPFFS_NETPROF_DIR);
+	       "  sudo netprof cleanup --dry-run --json\n");
 }
 
 static bool has_prefix(const char *s)
@@ -167,11 +171,56 @@ static void clean_files(struct cleanup_tally *t, const char *dir, const char *pr
 	closedir(d);
 }
 
+static bool is_netprof_pin(const char *name)
+{
+	return !strcmp(name, "netprof") || has_prefix(name);
+}
+
+/* Every bpffs mount, not just /sys/fs/bpf: a machine may have none there and
+ * one elsewhere, or the same one mounted twice (seen once, by inode). */
 static void clean_pins(struct cleanup_tally *t)
 {
-	if (access(BPFFS_NETPROF_DIR, F_OK) != 0)
+	struct { dev_t dev; ino_t ino; } seen[64];
+	unsigned nr_seen = 0;
+	char path[PATH_MAX * 2];
+	struct mntent *m;
+	FILE *mounts = setmntent("/proc/mounts", "r");
+
+	if (!mounts)
 		return;
-	report(t, "bpf-pins", BPFFS_NETPROF_DIR, t->dry_run ? 0 : remove_pins(BPFFS_NETPROF_DIR));
+	while ((m = getmntent(mounts))) {
+		struct dirent *e;
+		DIR *d;
+
+		if (strcmp(m->mnt_type, "bpf"))
+			continue;
+		d = opendir(m->mnt_dir);
+		if (!d)
+			continue;
+		while ((e = readdir(d))) {
+			struct stat st;
+			bool dup = false;
+			int err = 0;
+
+			if (!is_netprof_pin(e->d_name))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", m->mnt_dir, e->d_name);
+			if (lstat(path, &st) < 0)
+				continue;
+			for (unsigned i = 0; i < nr_seen && !dup; i++)
+				dup = seen[i].dev == st.st_dev && seen[i].ino == st.st_ino;
+			if (dup)
+				continue;
+			if (nr_seen < sizeof(seen) / sizeof(seen[0]))
+				seen[nr_seen++] = (typeof(seen[0])){ st.st_dev, st.st_ino };
+			if (!t->dry_run)
+				err = S_ISDIR(st.st_mode) ? remove_pins(path)
+							  : (unlink(path) ? -errno : 0);
+			report(t, "bpf-pin", path, err);
+		}
+		closedir(d);
+	}
+	endmntent(mounts);
 }
 
 int cmd_cleanup(int argc, char **argv)

@@ -3,40 +3,50 @@
 source "$(dirname "$0")/../lib.sh"
 
 test_cleanup_after_sigkill() {
-	need_root; need_cmd jq
-	local root pid ns cg pin other
-	root=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
-	# Objects a killed run would leave: a namespace, a cgroup with a process,
-	# a pinned map, a sidecar stats directory.
+	need_root; need_cmd jq; need_cmd bpftool
+	local pid ns cg bpffs other sidecar=/tmp/netprof-sidecar-test$$
+	# Objects a killed run leaves: a namespace, a cgroup with a process, a
+	# sidecar stats directory. netprof itself pins nothing, but cleanup also
+	# removes netprof-named pins on every mounted bpffs: plant one on a bpffs
+	# of the test's own, as a tool pinning under netprof's name would.
 	ns=$(t_netns left)
-	cg="$root/$T_PREFIX-$T_SEQ-cg"
-	mkdir "$cg"
+	cg=$(t_cgroup cg)
 	sleep 60 &
 	pid=$!
+	t_defer kill -KILL $pid
 	echo $pid > "$cg/cgroup.procs"
-	mkdir -p /sys/fs/bpf/netprof
-	bpftool map create /sys/fs/bpf/netprof/leftover type array key 4 value 4 entries 1 name netprof_left
-	mkdir -p /tmp/netprof-sidecar-test$$
+	bpffs=$(t_bpffs)
+	mkdir "$bpffs/netprof"
+	bpftool map create "$bpffs/netprof/leftover" type array key 4 value 4 entries 1 name netprof_left \
+		|| fail "bpftool could not pin a map on $bpffs"
+	mkdir -p $sidecar
+	t_defer rm -rf $sidecar
 
 	expect_rc 0 "$NETPROF" cleanup --dry-run --json
-	expect_eq "$(echo "$T_OUT" | jq '[.objects[] | select(.action == "would remove")] | length >= 4')" true "dry run lists"
+	expect_eq "$(echo "$T_OUT" | jq --arg ns "$ns" --arg cg "$cg" --arg pin "$bpffs/netprof" --arg sc $sidecar '
+		[.objects[] | select(.action == "would remove") | .name] as $n
+		| ($n | index($ns)) != null and ($n | index($cg)) != null
+		  and ($n | index($pin)) != null and ($n | index($sc)) != null')" true "dry run lists the four"
 	ip netns list | grep -q "^$ns" || fail "dry run removed the namespace"
+	[ -e "$bpffs/netprof/leftover" ] || fail "dry run removed the pin"
 
 	# Something that is not netprof's must survive.
-	local survived=no
 	other="np-other-$$"
 	ip netns add "$other"
+	t_defer ip netns delete "$other"
+	bpftool map create "$bpffs/not-netprofs" type array key 4 value 4 entries 1 name np_other \
+		|| fail "bpftool could not pin the second map"
 	expect_rc 0 "$NETPROF" cleanup
-	ip netns list | grep -q "^$other" && survived=yes
-	ip netns delete "$other" 2>/dev/null || true
-	expect_eq $survived yes "a namespace that is not netprof's survives"
+	ip netns list | grep -q "^$other" || fail "a namespace that is not netprof's was removed"
+	[ -e "$bpffs/not-netprofs" ] || fail "a pin that is not netprof's was removed"
 	ip netns list | grep -q "^$ns" && fail "namespace left"
 	[ -e "$cg" ] && fail "cgroup left"
 	# Killed: gone, or a zombie waiting for this shell to reap it.
 	grep -qs '^State:.*[RS]' /proc/$pid/status && fail "the cgroup's process still runs"
 	wait $pid 2>/dev/null || true
-	[ -e /sys/fs/bpf/netprof ] && fail "pins left"
-	[ -e /tmp/netprof-sidecar-test$$ ] && fail "sidecar directory left"
+	[ -e "$bpffs/netprof" ] && fail "pins left"
+	[ -e $sidecar ] && fail "sidecar directory left"
+	rm -f "$bpffs/not-netprofs"
 	expect_rc 0 "$NETPROF" cleanup
 	[[ "$T_OUT" == *"nothing to clean up"* ]] || fail "second cleanup: $T_OUT"
 }

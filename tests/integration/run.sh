@@ -98,8 +98,11 @@ test_compare_puts_datapaths_side_by_side() {
 	need_root; need_cmd jq
 	local out
 	out=$(mktemp)
-	"$NETPROF" compare --cni host,calico,cilium,macvlan --run "t$$-$T_SEQ" -w rr -d 1s \
-		--warmup 200ms --json >"$out" 2>/dev/null || fail "compare exited $?"
+	# compare writes each datapath's full report under results/ of the
+	# current directory: the test's own, not the checkout's.
+	(cd "$TMPDIR" && "$NETPROF" compare --cni host,calico,cilium,macvlan --run "t$$-$T_SEQ" -w rr \
+		-d 1s --warmup 200ms --json) >"$out" 2>/dev/null || fail "compare exited $?"
+	[ -s "$TMPDIR/results/t$$-$T_SEQ-calico/report.json" ] || fail "no report under the current directory's results/"
 	expect_eq "$(jq '.rows | length' "$out")" 4 "rows"
 	expect_eq "$(jq '[.rows[] | select(.transactions_per_s > 0)] | length' "$out")" 4 "rates measured"
 	expect_eq "$(jq '.rows[] | select(.cni == "cilium") | .netfilter_hooks' "$out")" 0 "cilium hooks"
