@@ -26,7 +26,7 @@ WARN    := -Wall -Wextra -Werror
 # Frame pointers: the stack sampler walks netprof's own threads with them.
 CFLAGS  ?= -O2 -g -fno-omit-frame-pointer
 CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -DNETPROF_VERSION='"$(VERSION)"' \
-	   -I$(OUTPUT) -Ibpf -Iuser $(LIBBPF_CFLAGS) -MMD -MP
+	   -I$(OUTPUT) -I. -Iuser $(LIBBPF_CFLAGS) -MMD -MP
 LDLIBS  := $(LIBBPF_LIBS) -lelf -lz -lpthread -lm
 # A BPF program's signature is fixed by its attach point, so unused
 # parameters are normal there; every other warning is an error.
@@ -36,9 +36,11 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-USER_SRCS := $(wildcard user/*.c)
+# One folder per subsystem under user/ (cli, lib, probe, topo, datapath,
+# loadgen, trace, profile, run); objects mirror the tree under $(OUTPUT)/user.
+USER_SRCS := $(wildcard user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
-LIB_OBJS  := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+LIB_OBJS  := $(filter-out $(OUTPUT)/user/cli/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%.o,$(UNIT_SRCS))
 # Programs the tests load with iproute2 or bpftool, to check netprof's claims.
@@ -70,12 +72,17 @@ $(OUTPUT)/static/netprof: $(USER_OBJS)
 		-lelf -lz -lpthread -lm
 static: $(OUTPUT)/static/netprof
 
-# The built-in cost categories: user/categories.conf as a C string.
-$(OUTPUT)/categories_default.h: user/categories.conf | $(OUTPUT)/user
+# The built-in cost categories: user/profile/categories.conf as a C string.
+$(OUTPUT)/categories_default.h: user/profile/categories.conf
+	$(Q)mkdir -p $(@D)
 	$(call msg,GEN,$@)sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $< > $@
 
-# Every user object may include any skeleton, so skeletons come first.
-$(OUTPUT)/user/%.o: user/%.c $(SKELS) $(OUTPUT)/categories_default.h | $(OUTPUT)/user
+# Skeletons and generated headers are order-only: they must exist before the
+# first compile, and afterwards the .d files name the ones each object
+# includes, so touching one .bpf.c rebuilds only the objects using its skeleton.
+GENERATED := $(SKELS) $(OUTPUT)/categories_default.h
+$(OUTPUT)/user/%.o: user/%.c | $(GENERATED)
+	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
@@ -87,13 +94,13 @@ $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/bpf
 $(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/tests
 	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/unit/%.o: tests/unit/%.c $(SKELS) $(OUTPUT)/categories_default.h | $(OUTPUT)/unit
+$(OUTPUT)/unit/%.o: tests/unit/%.c | $(GENERATED) $(OUTPUT)/unit
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
 $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(OUTPUT)/user $(OUTPUT)/bpf $(OUTPUT)/unit $(OUTPUT)/tests:
+$(OUTPUT)/bpf $(OUTPUT)/unit $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
 test: $(BIN) $(OUTPUT)/unit-tests $(TEST_BPF_OBJS)
@@ -112,4 +119,4 @@ setup:
 clean:
 	rm -rf $(OUTPUT) netprof
 
--include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/unit/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/user/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/unit/*.d $(OUTPUT)/tests/*.d)

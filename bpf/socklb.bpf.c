@@ -11,7 +11,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-#include "socklb_maps.h"
+#include "socklb.h"
 
 #define SOCK_ADDR_ALLOW 1
 

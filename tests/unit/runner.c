@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "test.h"
 
 #define MAX_TESTS 512

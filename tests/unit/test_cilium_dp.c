@@ -18,9 +18,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "cilium_dp.h"
-#include "exec.h"
-#include "netns.h"
+#include "datapath/cilium_dp.h"
+#include "lib/exec.h"
+#include "lib/netns.h"
 #include "test.h"
 
 #define POD_A_IP	"198.18.10.10"

@@ -1,8 +1,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "flamegraph.h"
-#include "folded.h"
+#include "profile/flamegraph.h"
+#include "profile/folded.h"
 #include "test.h"
 
 static int load(struct folded_profile *p, const char *text)

@@ -1,7 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "folded.h"
+#include "profile/folded.h"
 #include "test.h"
 
 /* Parses len bytes of text (which may hold a NUL) as file "t.folded". */

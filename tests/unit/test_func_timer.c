@@ -7,8 +7,8 @@
 
 #include <linux/types.h>
 
-#include "func_timer.h"
-#include "functime.h"
+#include "trace/func_timer.h"
+#include "bpf/functime.h"
 #include "test.h"
 
 static void expect_arg(const char *func, int kind, int index)

@@ -1,6 +1,6 @@
 #include <stdlib.h>
 
-#include "histogram.h"
+#include "lib/histogram.h"
 #include "test.h"
 
 static struct histogram *new_hist(void)

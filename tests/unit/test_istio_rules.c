@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "istio_rules.h"
+#include "datapath/istio_rules.h"
 #include "test.h"
 
 static int generate_default(char *buf, size_t len)

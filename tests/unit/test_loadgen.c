@@ -2,7 +2,7 @@
  * own thread and a client run in the same process, over loopback (no root). */
 #include <string.h>
 
-#include "loadgen.h"
+#include "loadgen/loadgen.h"
 #include "test.h"
 
 static struct loadgen_server *start_server(void)

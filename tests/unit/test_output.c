@@ -1,7 +1,7 @@
 #include <stdlib.h>
 
-#include "cli.h"
-#include "output.h"
+#include "cli/cli.h"
+#include "lib/output.h"
 #include "test.h"
 
 static char *render(void (*build)(struct json_writer *w))

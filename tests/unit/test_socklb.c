@@ -19,10 +19,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "exec.h"
-#include "netns.h"
-#include "socklb.h"
+#include "lib/cgroup.h"
+#include "lib/exec.h"
+#include "lib/netns.h"
+#include "datapath/socklb.h"
 #include "test.h"
 
 #define VIP		"198.19.100.1"

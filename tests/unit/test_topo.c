@@ -2,8 +2,8 @@
 #include <string.h>
 
 #include "test.h"
-#include "topo.h"
-#include "topo_impl.h"
+#include "topo/topo.h"
+#include "topo/topo_impl.h"
 
 static unsigned node_rules(enum topo_cni cni, unsigned pods, unsigned policies, bool service,
 			   unsigned services, unsigned *filter, unsigned *nat)

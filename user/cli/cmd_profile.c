@@ -1,0 +1,224 @@
+/*
+ * netprof profile: the stack sampler on its own, like `perf record -a -g`
+ * folded and categorised; netprof categorize: the categories of any folded
+ * file (netprof's, or perf's folded by stackcollapse), with the same rules.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "profile/categories.h"
+#include "lib/cgroup.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "lib/log.h"
+#include "lib/output.h"
+#include "profile/profiler.h"
+#include "lib/teardown.h"
+
+static void profile_help(void)
+{
+	printf("Usage: netprof profile [-d D] [--cgroup PATH | --all] [-F HZ] [-o FILE] [--categories FILE]\n"
+	       "\n"
+	       "Samples on-CPU stacks on every CPU (hardware cycles where the machine has\n"
+	       "them, else cpu-clock) with a BPF perf_event program, counts them in the\n"
+	       "kernel, and writes them in the folded format (frames joined by ';', a space,\n"
+	       "a count; kernel frames end in _[k]) that flamegraph.pl, speedscope, inferno\n"
+	       "and 'netprof flame' read. Then prints where the cycles went, by category.\n"
+	       "\n"
+	       "  -d, --duration D     how long (default 5s)\n"
+	       "  --cgroup PATH        keep this netprof-* cgroup's tasks and the softirq work\n"
+	       "                       serving traffic (what 'netprof run' does)\n"
+	       "  --all                keep every non-idle sample (default without --cgroup)\n"
+	       "  -F, --freq HZ        samples per second per CPU (default 999)\n"
+	       "  -o, --output FILE    the folded stacks (default results/profile.folded)\n"
+	       "  --categories FILE    category rules (default: the built-in user/categories.conf)\n"
+	       "\n"
+	       "Examples:\n"
+	       "  sudo netprof profile -d 10s -o /tmp/all.folded\n"
+	       "  sudo netprof profile --cgroup /sys/fs/cgroup/unified/netprof-r1 --json\n");
+}
+
+static void categorize_help(void)
+{
+	printf("Usage: netprof categorize FILE [--categories FILE] [--json]\n"
+	       "\n"
+	       "Reads a folded-stacks file and prints the share of samples in each cost\n"
+	       "category (iptables, conntrack, veth-backlog, bpf, tcp-ip, copies, ...).\n"
+	       "Kernel frames are those ending in _[k]; see user/categories.conf.\n"
+	       "\n"
+	       "Examples:\n"
+	       "  netprof categorize results/r1/stacks.folded\n"
+	       "  netprof categorize perf.folded --categories my-rules.conf --json\n");
+}
+
+int cmd_categorize(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "categories", required_argument, NULL, 'c' },
+		CLI_COMMON_LONGOPTS,
+		{}
+	};
+	const char *rules = NULL;
+	struct category_totals totals;
+	struct categories *cats;
+	int opt, rc;
+	FILE *f;
+
+	while ((opt = cli_next_opt("categorize", argc, argv, ":c:vh", longopts)) != -1) {
+		if (opt == CLI_ERROR)
+			return EXIT_USAGE;
+		if (opt == CLI_HELP) {
+			categorize_help();
+			return 0;
+		}
+		if (opt == 'c')
+			rules = optarg;
+	}
+	if (argc - optind != 1) {
+		usage_error("categorize: give one folded-stacks file (see 'netprof categorize -h')");
+		return EXIT_USAGE;
+	}
+	cats = categories_load(rules);
+	if (!cats)
+		return 1;
+	f = fopen(argv[optind], "r");
+	if (!f) {
+		fprintf(stderr, "netprof categorize: cannot read %s: %s\n", argv[optind],
+			strerror(errno));
+		categories_free(cats);
+		return 1;
+	}
+	rc = categories_tally_folded(cats, f, argv[optind], &totals);
+	fclose(f);
+	if (rc == 0) {
+		out_init(opt_json);
+		out_object_begin(NULL);
+		out_string("file", "%s", argv[optind]);
+		out_uint("samples", ": %llu samples\n", totals.total);
+		categories_print(cats, &totals, 0, NULL);
+		out_object_end();
+		out_finish();
+	}
+	categories_free(cats);
+	return rc ? 1 : 0;
+}
+
+static void close_profiler(void *arg)
+{
+	profiler_close(*(struct profiler **)arg);
+	*(struct profiler **)arg = NULL;
+}
+
+int cmd_profile(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "cgroup", required_argument, NULL, 'g' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "freq", required_argument, NULL, 'F' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "categories", required_argument, NULL, 'c' },
+		CLI_COMMON_LONGOPTS,
+		{}
+	};
+	static struct profiler *prof;
+	struct profiler_opts po = { .freq = 999 };
+	const char *out_path = "results/profile.folded", *rules = NULL;
+	uint64_t duration_ns = 5000000000ULL, v;
+	struct category_totals totals;
+	struct profile_stats st;
+	struct categories *cats;
+	bool all = false;
+	int opt, rc;
+	FILE *f;
+
+	while ((opt = cli_next_opt("profile", argc, argv, ":d:F:o:vh", longopts)) != -1) {
+		switch (opt) {
+		case CLI_ERROR:
+			return EXIT_USAGE;
+		case CLI_HELP:
+			profile_help();
+			return 0;
+		case 'd':
+			if (parse_duration("profile", "--duration", optarg, 100000000ULL,
+					   3600000000000ULL, &duration_ns))
+				return EXIT_USAGE;
+			break;
+		case 'g':
+			po.cgroup_path = optarg;
+			break;
+		case 'a':
+			all = true;
+			break;
+		case 'F':
+			if (parse_u64("profile", "--freq", optarg, 1, 20000, &v))
+				return EXIT_USAGE;
+			po.freq = v;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'c':
+			rules = optarg;
+			break;
+		}
+	}
+	if (!cli_no_args("profile", argc, argv))
+		return EXIT_USAGE;
+	if (all && po.cgroup_path) {
+		usage_error("profile: --all and --cgroup exclude each other");
+		return EXIT_USAGE;
+	}
+	if (po.cgroup_path && !cgroup_is_netprofs(po.cgroup_path)) {
+		usage_error("profile: --cgroup '%s' is not an existing netprof-* cgroup",
+			    po.cgroup_path);
+		return EXIT_USAGE;
+	}
+	po.keep_all = all || !po.cgroup_path;
+	cats = categories_load(rules);
+	if (!cats)
+		return rules ? EXIT_USAGE : 1;
+	if (!cli_require_caps()) {
+		categories_free(cats);
+		return 1;
+	}
+	rc = profiler_open(&prof, &po);
+	if (rc) {
+		pr_warn("profile: cannot start sampling: %s", strerror(-rc));
+		categories_free(cats);
+		return 1;
+	}
+	teardown_register(close_profiler, &prof);
+	pr_info("sampling %s for %.1f s", profiler_event(prof), duration_ns / 1e9);
+	for (uint64_t slept = 0; slept < duration_ns && !stop_requested(); slept += 50000000ULL)
+		nanosleep(&(struct timespec){ .tv_nsec = 50000000 }, NULL);
+
+	f = fopen(out_path, "w+");
+	if (!f) {
+		fprintf(stderr, "netprof profile: cannot write %s: %s\n", out_path, strerror(errno));
+		categories_free(cats);
+		return 1;
+	}
+	rc = profiler_write_folded(prof, f, &st);
+	rewind(f);
+	if (!rc)
+		rc = categories_tally_folded(cats, f, out_path, &totals);
+	fclose(f);
+	if (!rc) {
+		out_init(opt_json);
+		out_object_begin(NULL);
+		profiler_print_stats(&st);
+		out_string("folded", "folded stacks: %s\n", out_path);
+		out_text("Where the cycles went:\n");
+		categories_print(cats, &totals, 0, NULL);
+		out_object_end();
+		out_finish();
+	}
+	categories_free(cats);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,675 @@
+/*
+ * netprof run, compare and report: the commands around run_datapath().
+ * Both run and compare take the topology options of `netprof topo up`, the
+ * workload options of `netprof load` and the tracer's options.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "lib/log.h"
+#include "lib/output.h"
+#include "run/run.h"
+#include "lib/teardown.h"
+#include "topo/topo_options.h"
+
+#define RESULTS_ROOT "results"
+
+enum {
+	OPT_WORKLOAD = 0x3000, OPT_WARMUP, OPT_REVERSE, OPT_RATE, OPT_THREADS, OPT_NO_TRACE,
+	OPT_SAMPLE, OPT_NO_TC, OPT_NO_NF, OPT_ALL_PATHS, OPT_MAX_PACKETS, OPT_OVERHEAD,
+	OPT_ROUNDS, OPT_RESULTS, OPT_NO_PROFILE, OPT_FREQ, OPT_CATEGORIES, OPT_NF_DETAIL,
+	OPT_DUTY, OPT_FUNC, OPT_FUNC_PROBE, OPT_FUNC_ONLY,
+	OPT_TC_KEY, OPT_XDP,
+};
+
+#define RUN_LONGOPTS							\
+	TOPO_LONGOPTS,							\
+	{ "workload", required_argument, NULL, 'w' },			\
+	{ "duration", required_argument, NULL, 'd' },			\
+	{ "warmup", required_argument, NULL, OPT_WARMUP },		\
+	{ "parallel", required_argument, NULL, 'P' },			\
+	{ "size", required_argument, NULL, 'r' },			\
+	{ "reverse", no_argument, NULL, OPT_REVERSE },			\
+	{ "rate", required_argument, NULL, OPT_RATE },			\
+	{ "threads", required_argument, NULL, OPT_THREADS },		\
+	{ "no-trace", no_argument, NULL, OPT_NO_TRACE },		\
+	{ "sample", required_argument, NULL, OPT_SAMPLE },		\
+	{ "no-tc", no_argument, NULL, OPT_NO_TC },			\
+	{ "no-netfilter", no_argument, NULL, OPT_NO_NF },		\
+	{ "all-paths", no_argument, NULL, OPT_ALL_PATHS },		\
+	{ "max-packets", required_argument, NULL, OPT_MAX_PACKETS },	\
+	{ "overhead", no_argument, NULL, OPT_OVERHEAD },		\
+	{ "rounds", required_argument, NULL, OPT_ROUNDS },		\
+	{ "results", required_argument, NULL, OPT_RESULTS },		\
+	{ "no-profile", no_argument, NULL, OPT_NO_PROFILE },		\
+	{ "freq", required_argument, NULL, OPT_FREQ },			\
+	{ "categories", required_argument, NULL, OPT_CATEGORIES },	\
+	{ "nf-detail", no_argument, NULL, OPT_NF_DETAIL },		\
+	{ "duty", required_argument, NULL, OPT_DUTY },			\
+	{ "tc-key", required_argument, NULL, OPT_TC_KEY },		\
+	{ "xdp", no_argument, NULL, OPT_XDP },				\
+	{ "func", required_argument, NULL, OPT_FUNC },			\
+	{ "func-only", no_argument, NULL, OPT_FUNC_ONLY },		\
+	{ "func-probe", required_argument, NULL, OPT_FUNC_PROBE },	\
+	CLI_COMMON_LONGOPTS
+
+/* Workload settings given on the command line, applied to every workload. */
+struct workload_args {
+	const char *list;
+	uint64_t duration_ns, warmup_ns, conns, req, resp, rate, threads;
+	bool reverse, have_size;
+};
+
+static int parse_sizes(const char *cmd, const char *arg, struct workload_args *wa)
+{
+	char req[32], *comma;
+
+	snprintf(req, sizeof(req), "%s", arg);
+	comma = strchr(req, ',');
+	if (comma)
+		*comma = '\0';
+	if (parse_size(cmd, "--size", req, 1, 64ULL << 20, &wa->req))
+		return -1;
+	wa->resp = wa->req;
+	if (comma && parse_size(cmd, "--size", comma + 1, 1, 64ULL << 20, &wa->resp))
+		return -1;
+	wa->have_size = true;
+	return 0;
+}
+
+/* Returns 1 when handled, 0 when not a run option, -1 after a usage error. */
+static int parse_run_option(const char *cmd, int opt, const char *arg, struct run_config *c,
+			    struct workload_args *wa)
+{
+	uint64_t v;
+	int rc = topo_parse_option(cmd, opt, arg, &c->topo);
+
+	if (rc)
+		return rc;
+	switch (opt) {
+	case 'w':
+		wa->list = arg;
+		return 1;
+	case 'd':
+		return parse_duration(cmd, "--duration", arg, 100000000ULL, 3600000000000ULL,
+				      &wa->duration_ns) ? -1 : 1;
+	case OPT_WARMUP:
+		return parse_duration(cmd, "--warmup", arg, 0, 600000000000ULL, &wa->warmup_ns)
+			? -1 : (wa->warmup_ns = wa->warmup_ns ?: 1, 1);
+	case 'P':
+		return parse_u64(cmd, "--parallel", arg, 1, 10000, &wa->conns) ? -1 : 1;
+	case 'r':
+		return parse_sizes(cmd, arg, wa) ? -1 : 1;
+	case OPT_REVERSE:
+		wa->reverse = true;
+		return 1;
+	case OPT_RATE:
+		return parse_u64(cmd, "--rate", arg, 1, 100000000, &wa->rate) ? -1 : 1;
+	case OPT_THREADS:
+		return parse_u64(cmd, "--threads", arg, 1, 256, &wa->threads) ? -1 : 1;
+	case OPT_NO_TRACE:
+		c->trace = false;
+		return 1;
+	case OPT_SAMPLE:
+		if (parse_u64(cmd, "--sample", arg, 1, 1000000, &v))
+			return -1;
+		c->tracer.sample_every = v;
+		return 1;
+	case OPT_NO_TC:
+		c->tracer.no_tc = true;
+		return 1;
+	case OPT_NO_NF:
+		c->tracer.no_netfilter = true;
+		return 1;
+	case OPT_ALL_PATHS:
+		c->tracer.all_paths = true;
+		return 1;
+	case OPT_MAX_PACKETS:
+		if (parse_u64(cmd, "--max-packets", arg, 64, 4 << 20, &v))
+			return -1;
+		c->tracer.max_packets = v;
+		return 1;
+	case OPT_OVERHEAD:
+		c->overhead = true;
+		return 1;
+	case OPT_ROUNDS:
+		if (parse_u64(cmd, "--rounds", arg, 1, 16, &v))
+			return -1;
+		c->overhead_rounds = v;
+		return 1;
+	case OPT_RESULTS:
+		snprintf(c->results_dir, sizeof(c->results_dir), "%s", arg);
+		return 1;
+	case OPT_NO_PROFILE:
+		c->profile = false;
+		return 1;
+	case OPT_FREQ:
+		if (parse_u64(cmd, "--freq", arg, 1, 20000, &v))
+			return -1;
+		c->profile_freq = v;
+		return 1;
+	case OPT_CATEGORIES:
+		if (access(arg, R_OK)) {
+			usage_error("%s: --categories %s: cannot read it", cmd, arg);
+			return -1;
+		}
+		snprintf(c->categories, sizeof(c->categories), "%s", arg);
+		return 1;
+	case OPT_NF_DETAIL:
+		c->tracer.nf_detail = true;
+		return 1;
+	case OPT_DUTY:
+		if (parse_u64(cmd, "--duty", arg, 1, 1000, &v))
+			return -1;
+		c->tracer.duty = v;
+		return 1;
+	case OPT_TC_KEY:
+		return hops_parse_tc_key(cmd, arg, &c->tracer.tc_key) ? -1 : 1;
+	case OPT_XDP:
+		c->tracer.xdp = true;
+		return 1;
+	case OPT_FUNC:
+		return func_timer_opts_add(&c->funcs, arg) ? -1 : 1;
+	case OPT_FUNC_ONLY:
+		c->funcs.only_extra = true;
+		return 1;
+	case OPT_FUNC_PROBE:
+		if (func_probe_mode_parse(arg) < 0) {
+			usage_error("%s: --func-probe %s: use auto, fentry, kprobe or off", cmd, arg);
+			return -1;
+		}
+		c->funcs.mode = func_probe_mode_parse(arg);
+		return 1;
+	}
+	return 0;
+}
+
+/* Builds the workload list: the defaults, or -w's list with the options applied. */
+static int apply_workloads(const char *cmd, struct run_config *c, const struct workload_args *wa)
+{
+	if (wa->list) {
+		char list[256], *save = NULL;
+
+		snprintf(list, sizeof(list), "%s", wa->list);
+		c->nr_workloads = 0;
+		for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			int w = lg_workload_parse(tok);
+
+			if (w < 0) {
+				usage_error("%s: unknown workload '%s' (use stream, rr, crr, pingpong, "
+					    "udp, sweep, push or http)", cmd, tok);
+				return -1;
+			}
+			if (c->nr_workloads == RUN_MAX_WORKLOADS) {
+				usage_error("%s: at most %d workloads", cmd, RUN_MAX_WORKLOADS);
+				return -1;
+			}
+			loadgen_opts_default(&c->workloads[c->nr_workloads], w);
+			c->workloads[c->nr_workloads++].duration_ns = 5000000000ULL;
+		}
+	}
+	for (int i = 0; i < c->nr_workloads; i++) {
+		struct loadgen_opts *o = &c->workloads[i];
+
+		if (wa->duration_ns)
+			o->duration_ns = wa->duration_ns;
+		if (wa->warmup_ns)
+			o->warmup_ns = wa->warmup_ns == 1 ? 0 : wa->warmup_ns;
+		if (wa->conns)
+			o->conns = wa->conns;
+		if (wa->have_size) {
+			o->req_size = wa->req;
+			o->resp_size = wa->resp;
+		}
+		if (wa->rate)
+			o->rate = wa->rate;
+		if (wa->threads)
+			o->threads = wa->threads;
+		o->reverse |= wa->reverse;
+	}
+	return 0;
+}
+
+/* A run id unique enough for results/ and short enough for device names. */
+static void default_run_id(struct topo_opts *o, const char *cni_name)
+{
+	char name[16];
+
+	if (o->run[0])
+		return;
+	snprintf(name, sizeof(name), "%.6s", cni_name);
+	for (char *p = name; *p; p++)
+		if (*p == '-')
+			*p = '\0';
+	snprintf(o->run, sizeof(o->run), "%s-%x", name, (unsigned)(getpid() & 0xffff));
+}
+
+static void run_help(void)
+{
+	printf("Usage: netprof run --cni NAME [topology options] [workload options] [tracer options]\n"
+	       "\n"
+	       "Builds an emulated datapath, drives traffic through it with netprof's load\n"
+	       "generator and reports, in one go: throughput, rates, latency percentiles and\n"
+	       "CPU per side; the hop path of a data packet and of its response with time per\n"
+	       "hop, veth and macvlan crossings, netfilter time per hook and table, backlog\n"
+	       "enqueues, softirq passes, context switches and drops; which probes ran.\n"
+	       "Everything is removed at the end (also on ^C). The report also goes to\n"
+	       "results/<run>/report.txt and report.json.\n"
+	       "\n"
+	       "Topology (as 'netprof topo up'):\n"
+	       "%s"
+	       "Workload (default: pingpong, then a single stream, 5 s each):\n"
+	       "  -w, --workload LIST   stream, rr, crr, pingpong, udp, sweep, push, http (comma list)\n"
+	       "  -d, --duration D      per workload (default 5s); --warmup D (default 1s)\n"
+	       "  -P, --parallel N      connections or streams\n"
+	       "  -r, --size REQ[,RESP] message sizes (e.g. 100,100 or 64k)\n"
+	       "  --reverse             stream: the server sends\n"
+	       "  --rate N              rr/http/udp: open-loop rate per second\n"
+	       "  --threads N           worker threads per side\n"
+	       "Tracer:\n"
+	       "  --no-trace            no probes (load generator figures only)\n"
+	       "  --sample N            follow 1 packet in N (default every packet)\n"
+	       "  --duty N              attach the probes one 100 ms window in N: what they cost\n"
+	       "                        shrinks about N times (see scripts/bench-overhead.sh)\n"
+	       "  --no-tc, --no-netfilter, --all-paths, --max-packets N\n"
+	       "  --nf-detail           time each netfilter table apart (more probe cost)\n"
+	       "  --tc-key skb|flow     tc hops keyed by the kernel skb (default where the kernel\n"
+	       "                        has bpf_cast_to_kern_ctx) or by the packet's flow key\n"
+	       "  --xdp                 XDP hops on every device (off by default: a veth with\n"
+	       "                        XDP receives through NAPI, not the CPU backlog)\n"
+	       "Kernel functions (fentry/fexit, or kprobes where fentry is refused):\n"
+	       "  --func NAME[,NAME]    time these too (default: nf_hook_slow, ipt_do_table,\n"
+	       "                        nft_do_chain, nf_conntrack_in, veth_xmit, ip_rcv, ...)\n"
+	       "  --func-only           time only the --func functions\n"
+	       "  --func-probe MODE     auto (default), fentry, kprobe or off\n"
+	       "CPU profile:\n"
+	       "  --no-profile          no stack sampling\n"
+	       "  --freq HZ             samples per second per CPU (default 999)\n"
+	       "  --categories FILE     cost category rules (default user/categories.conf, built in)\n"
+	       "  --overhead [--rounds N]  A/B: each workload with and without the probes,\n"
+	       "                        alternating, and the ratio (what netprof's probes cost)\n"
+	       "Output:\n"
+	       "  --results DIR         where the report files go (default results/<run>)\n"
+	       "  --json                the report as JSON on stdout\n"
+	       "\n"
+	       "Examples:\n"
+	       "  sudo netprof run --cni cilium\n"
+	       "  sudo netprof run --cni calico -w rr -d 10s --pods 100 --policies 3\n"
+	       "  sudo netprof run --cni calico --target service --services 1000 -w crr\n"
+	       "  sudo netprof run --cni macvlan -w stream -P 4 --json\n"
+	       "  sudo netprof run --cni calico -w stream,rr --overhead\n"
+	       "  sudo netprof run --cni calico -w rr --func ip_finish_output2 --func-probe kprobe\n",
+	       topo_options_help);
+}
+
+static int parse_common(const char *cmd, int argc, char **argv, struct run_config *c,
+			const char *short_opts, const struct option *longopts, void (*help)(void),
+			char *cni_list, size_t cni_len)
+{
+	struct workload_args wa = {};
+	int opt, rc;
+
+	while ((opt = cli_next_opt(cmd, argc, argv, short_opts, longopts)) != -1) {
+		if (opt == CLI_ERROR)
+			return EXIT_USAGE;
+		if (opt == CLI_HELP) {
+			help();
+			return -1;
+		}
+		/* compare takes a list of datapaths in --cni. */
+		if (cni_list && opt == TOPO_OPT_CNI) {
+			snprintf(cni_list, cni_len, "%s", optarg);
+			continue;
+		}
+		rc = parse_run_option(cmd, opt, optarg, c, &wa);
+		if (rc < 0)
+			return EXIT_USAGE;
+	}
+	if (!cli_no_args(cmd, argc, argv))
+		return EXIT_USAGE;
+	if (apply_workloads(cmd, c, &wa))
+		return EXIT_USAGE;
+	if (c->overhead)
+		c->profile = false;	/* the A/B prices the hop tracer alone */
+	if (c->funcs.only_extra && !c->funcs.nr_extra) {
+		usage_error("%s: --func-only needs at least one --func NAME", cmd);
+		return EXIT_USAGE;
+	}
+	if (c->overhead && !c->trace) {
+		usage_error("%s: --overhead compares with and without probes; drop --no-trace", cmd);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = { RUN_LONGOPTS, {} };
+	static struct run_config c;
+	static struct run_result res;
+	int rc;
+
+	run_config_defaults(&c);
+	rc = parse_common("run", argc, argv, &c, ":w:d:P:r:vh", longopts, run_help, NULL, 0);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	default_run_id(&c.topo, topo_cni_name(c.topo.cni));
+	if (!c.results_dir[0])
+		snprintf(c.results_dir, sizeof(c.results_dir), "%s/%s", RESULTS_ROOT, c.topo.run);
+	if (topo_opts_check(&c.topo))
+		return EXIT_USAGE;
+	if (!cli_require_caps())
+		return 1;
+	c.json = opt_json;
+	rc = run_datapath(&c, &res);
+	run_result_free(&res);
+	return rc;
+}
+
+/* ---- compare ---- */
+
+static void compare_help(void)
+{
+	printf("Usage: netprof compare --cni LIST [topology options] [workload options] [tracer options]\n"
+	       "\n"
+	       "Runs each datapath in turn with the same workload and prints one table, like\n"
+	       "the published comparisons (latency, rate, Gbit/s, CPU per side), with the hop\n"
+	       "figures beside them: hops, veth crossings, macvlan crossings, netfilter hooks\n"
+	       "and backlog enqueues per packet. Each datapath's full report is saved under\n"
+	       "results/<run>-<cni>/. Options are those of 'netprof run'.\n"
+	       "\n"
+	       "Examples:\n"
+	       "  sudo netprof compare --cni host,calico,cilium,macvlan,sidecar -w rr\n"
+	       "  sudo netprof compare --cni calico,cilium -w pingpong,stream --json\n"
+	       "  sudo netprof compare --cni calico,cilium --target service --services 1000 -w crr\n");
+}
+
+static void print_compare_row(const struct run_result *r, int w)
+{
+	const struct run_workload_result *x = &r->w[w];
+	const struct loadgen_result *lg = &x->lg;
+	bool trans = lg->latency != NULL;
+
+	out_object_begin(NULL);
+	out_string("cni", "%-14s", topo_cni_name(r->topo.opts.cni));
+	out_string("workload", " %-9s", lg_workload_name(lg->workload));
+	out_double("latency_p50_us", " %9.1f",
+		   trans && lg->latency->count ? hist_percentile(lg->latency, 50) / 1e3 : NAN);
+	out_double("latency_p99_us", " %9.1f",
+		   trans && lg->latency->count ? hist_percentile(lg->latency, 99) / 1e3 : NAN);
+	out_double("transactions_per_s", " %11.0f", trans ? lg->tps : NAN);
+	out_double("gbit_per_s", " %8.2f", lg->gbps > 0 ? lg->gbps : NAN);
+	/* One machine: both sides see the same machine-wide figure; each
+	 * side's own process time is what tells them apart. */
+	out_double("machine_cpu_cores", " %6.2f", lg->client.cpu.machine_busy);
+	out_double("client_proc_cores", " %6.2f",
+		   lg->client.cpu.proc_user + lg->client.cpu.proc_system);
+	out_double("hops", " %5.0f", x->have_hops && x->hops.valid ? x->hops.hops : NAN);
+	out_double("veth_crossings", " %5.0f", x->have_hops && x->hops.valid ? x->hops.veth : NAN);
+	out_double("macvlan_crossings", " %5.0f",
+		   x->have_hops && x->hops.valid ? x->hops.macvlan : NAN);
+	out_double("netfilter_hooks", " %5.0f",
+		   x->have_hops && x->hops.valid ? x->hops.nf_hooks : NAN);
+	out_double("netfilter_us", " %6.2f", x->have_hops && x->hops.valid ? x->hops.nf_us : NAN);
+	out_double("backlog_enqueues", " %5.0f",
+		   x->have_hops && x->hops.valid ? x->hops.backlog : NAN);
+	out_double("softirq_passes", " %5.2f",
+		   x->have_hops && x->hops.valid ? x->hops.softirq_passes : NAN);
+	out_double("fib_lookups", " %5.2f", x->have_hops && x->hops.valid ? x->hops.fib_lookups : NAN);
+	out_double("function_self_us_per_packet", " %6.2f",
+		   x->funcs.valid ? x->funcs.total_self_us_per_packet : NAN);
+	out_bool("partial", lg->partial ? "  PARTIAL\n" : "\n", lg->partial);
+	if (x->funcs.valid && out_json()) {
+		out_object_begin("function_self_us_per_packet_by_category");
+		for (int i = 0; i < CAT_MAX; i++)
+			if (x->funcs.self_us_per_packet[i] > 0)
+				out_double(r->cat_names[i], NULL, x->funcs.self_us_per_packet[i]);
+		out_object_end();
+	}
+	if (x->have_profile && out_json()) {
+		out_object_begin("cpu_share_pct");
+		for (int i = 0; i < CAT_MAX && x->cats.total; i++)
+			if (x->cats.samples[i])
+				out_double(r->cat_names[i], NULL, 100.0 * x->cats.samples[i] / x->cats.total);
+		out_object_end();
+	}
+	out_object_end();
+}
+
+/* A per-category figure of one workload's result, NaN when it has none. */
+typedef double (*category_figure)(const struct run_workload_result *x, int k);
+
+static double cpu_share(const struct run_workload_result *x, int k)
+{
+	return x->have_profile && x->cats.total ? 100.0 * x->cats.samples[k] / x->cats.total : NAN;
+}
+
+static double func_self_us(const struct run_workload_result *x, int k)
+{
+	return x->funcs.valid ? x->funcs.self_us_per_packet[k] : NAN;
+}
+
+/* One row per datapath and workload, one column per category that reaches
+ * `threshold` somewhere. */
+static void print_category_table(const struct run_result *results, int nr, int nr_workloads,
+				 const char *title, category_figure figure, double threshold,
+				 const char *fmt)
+{
+	bool shown[CAT_MAX] = {};
+	const struct run_result *any = NULL;
+
+	for (int i = 0; i < nr; i++)
+		for (int w = 0; w < results[i].nr_workloads; w++)
+			for (int k = 0; k < CAT_MAX; k++) {
+				double v = figure(&results[i].w[w], k);
+
+				if (isnan(v))
+					continue;
+				any = &results[i];
+				shown[k] |= v >= threshold;
+			}
+	if (!any || out_json())
+		return;
+	out_text("\n%s\n", title);
+	out_text("%-14s %-9s", "datapath", "workload");
+	for (int k = 0; k < CAT_MAX; k++)
+		if (shown[k])
+			out_text(" %8.8s", any->cat_names[k]);
+	out_text("\n");
+	for (int w = 0; w < nr_workloads; w++)
+		for (int i = 0; i < nr; i++) {
+			const struct run_workload_result *x = &results[i].w[w];
+
+			if (w >= results[i].nr_workloads || isnan(figure(x, 0)))
+				continue;
+			out_text("%-14s %-9s", topo_cni_name(results[i].topo.opts.cni),
+				 lg_workload_name(x->lg.workload));
+			for (int k = 0; k < CAT_MAX; k++)
+				if (shown[k])
+					out_text(fmt, figure(x, k));
+			out_text("\n");
+		}
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	static const struct option longopts[] = { RUN_LONGOPTS, {} };
+	static struct run_config base;
+	static struct run_result results[TOPO_CNI_COUNT];
+	char cni_list[256] = "", list[256], *save = NULL, base_run[TOPO_RUN_MAX + 1];
+	int cnis[TOPO_CNI_COUNT], nr = 0, rc, failed = 0;
+
+	run_config_defaults(&base);
+	rc = parse_common("compare", argc, argv, &base, ":w:d:P:r:vh", longopts, compare_help,
+			  cni_list, sizeof(cni_list));
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (!cni_list[0]) {
+		usage_error("compare: --cni needs a list (e.g. --cni host,calico,cilium,macvlan,sidecar)");
+		return EXIT_USAGE;
+	}
+	snprintf(list, sizeof(list), "%s", cni_list);
+	for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int cni = topo_cni_from_name(tok);
+
+		if (cni < 0) {
+			usage_error("compare: unknown --cni '%s' (use some of: %s)", tok,
+				    topo_cni_list());
+			return EXIT_USAGE;
+		}
+		if (nr == TOPO_CNI_COUNT) {
+			usage_error("compare: at most %d datapaths", TOPO_CNI_COUNT);
+			return EXIT_USAGE;
+		}
+		cnis[nr++] = cni;
+	}
+	default_run_id(&base.topo, "cmp");
+	snprintf(base_run, sizeof(base_run), "%s", base.topo.run);
+	/* Every combination is checked before anything is built. */
+	for (int i = 0; i < nr; i++) {
+		struct topo_opts o = base.topo;
+
+		o.cni = cnis[i];
+		if (topo_opts_check(&o))
+			return EXIT_USAGE;
+	}
+	if (!cli_require_caps())
+		return 1;
+
+	for (int i = 0; i < nr && !stop_requested(); i++) {
+		struct run_config c = base;
+
+		c.topo.cni = cnis[i];
+		c.quiet = true;
+		c.json = opt_json;
+		snprintf(c.topo.run, sizeof(c.topo.run), "%.*s-%d", TOPO_RUN_MAX - 3, base_run, i);
+		snprintf(c.results_dir, sizeof(c.results_dir), "%s/%s-%s", RESULTS_ROOT, base_run,
+			 topo_cni_name(cnis[i]));
+		pr_info("[%d/%d] %s", i + 1, nr, topo_cni_name(cnis[i]));
+		rc = run_datapath(&c, &results[i]);
+		/* Each datapath's topology goes before the next one is built. */
+		teardown_all();
+		if (rc)
+			failed++;
+	}
+
+	out_init(opt_json);
+	out_object_begin(NULL);
+	out_string("run", "netprof compare (run %s)", base_run);
+	out_text(": the request path's figures are per packet\n\n");
+	out_text("%-14s %-9s %9s %9s %11s %8s %6s %6s %5s %5s %5s %5s %6s %5s %5s %5s %6s\n",
+		 "datapath", "workload", "p50 us", "p99 us", "trans/s", "Gbit/s", "cpu", "client",
+		 "hops", "veth", "mvlan", "nf", "nf us", "blog", "sirq", "fib", "fn us");
+	out_array_begin("rows");
+	for (int w = 0; w < base.nr_workloads; w++)
+		for (int i = 0; i < nr; i++)
+			if (w < results[i].nr_workloads)
+				print_compare_row(&results[i], w);
+	out_array_end();
+	print_category_table(results, nr, base.nr_workloads,
+			     "Where the cycles went (% of the run's samples; categories over 1% anywhere)",
+			     cpu_share, 1.0, " %8.1f");
+	print_category_table(results, nr, base.nr_workloads,
+			     "Kernel function self time per packet, by category (us; over 0.01 anywhere)",
+			     func_self_us, 0.01, " %8.3f");
+	out_string("results", "\nfull reports: %s/", RESULTS_ROOT);
+	out_text("%s-<datapath>/report.txt\n", base_run);
+	out_object_end();
+	out_finish();
+	for (int i = 0; i < nr; i++)
+		run_result_free(&results[i]);
+	return failed ? 1 : 0;
+}
+
+/* ---- report ---- */
+
+static void report_help(void)
+{
+	printf("Usage: netprof report [RUN | DIR] [--json]\n"
+	       "\n"
+	       "Prints a saved run's report: results/<RUN>/report.txt, or report.json with\n"
+	       "--json. Without an argument, the newest run under results/.\n"
+	       "\n"
+	       "Examples:\n"
+	       "  netprof report\n"
+	       "  netprof report cilium-1a2b --json | jq '.workloads[0].hops.paths'\n");
+}
+
+static int newest_run(char *out, size_t len)
+{
+	DIR *d = opendir(RESULTS_ROOT);
+	struct dirent *e;
+	time_t best = 0;
+	int found = -ENOENT;
+
+	if (!d)
+		return -ENOENT;
+	while ((e = readdir(d))) {
+		char path[PATH_MAX];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s/report.txt", RESULTS_ROOT, e->d_name);
+		if (e->d_name[0] == '.' || stat(path, &st) || st.st_mtime < best)
+			continue;
+		best = st.st_mtime;
+		snprintf(out, len, "%s/%s", RESULTS_ROOT, e->d_name);
+		found = 0;
+	}
+	closedir(d);
+	return found;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, {} };
+	char dir[PATH_MAX], path[PATH_MAX + 16], buf[65536];
+	struct stat st;
+	size_t n;
+	FILE *f;
+	int opt;
+
+	while ((opt = cli_next_opt("report", argc, argv, ":vh", longopts)) != -1) {
+		if (opt == CLI_ERROR)
+			return EXIT_USAGE;
+		if (opt == CLI_HELP) {
+			report_help();
+			return 0;
+		}
+	}
+	if (argc - optind > 1) {
+		usage_error("report: give one run (see 'netprof report -h')");
+		return EXIT_USAGE;
+	}
+	if (optind < argc) {
+		const char *arg = argv[optind];
+
+		if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
+			snprintf(dir, sizeof(dir), "%s", arg);
+		else
+			snprintf(dir, sizeof(dir), "%s/%s", RESULTS_ROOT, arg);
+	} else if (newest_run(dir, sizeof(dir))) {
+		fprintf(stderr, "netprof report: no runs under %s/ (run 'sudo netprof run --cni cilium')\n",
+			RESULTS_ROOT);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/report.%s", dir, opt_json ? "json" : "txt");
+	f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "netprof report: cannot read %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	fclose(f);
+	return 0;
+}

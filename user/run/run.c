@@ -1,0 +1,598 @@
+/*
+ * One profiled run of one datapath (see run.h). The order matters:
+ * the topology first, then this process joins the run's cgroup (so sock_ops
+ * and the context-switch count see exactly the load generator), then the
+ * server, then the probes, then the workloads. Teardown runs in the reverse
+ * order on every path, through teardown.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/cgroup.h"
+#include "lib/log.h"
+#include "lib/netns.h"
+#include "lib/output.h"
+#include "run/run.h"
+#include "lib/teardown.h"
+
+void run_config_defaults(struct run_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	topo_opts_defaults(&c->topo);
+	c->topo.cni = TOPO_CNI_CILIUM;
+	c->trace = true;
+	c->profile = true;
+	c->profile_freq = 999;
+	c->tracer.sample_every = 1;
+	c->tracer.max_packets = 65536;
+	c->overhead_rounds = 3;
+	/* The first command a user types shows latency, throughput and hops. */
+	loadgen_opts_default(&c->workloads[0], LG_PINGPONG);
+	c->workloads[0].duration_ns = 5000000000ULL;
+	loadgen_opts_default(&c->workloads[1], LG_STREAM);
+	c->workloads[1].duration_ns = 5000000000ULL;
+	c->nr_workloads = 2;
+}
+
+struct run_state {
+	struct profiler *prof;
+	struct categories *cats;
+	struct hops_snapshot *snaps[RUN_MAX_WORKLOADS];
+	struct topo *topo;
+	bool topo_built;
+	char old_cgroup[PATH_MAX];
+	bool joined_cgroup;
+	pid_t server_pid;
+	struct hops_tracer *tracer;
+	struct func_timer *ftimer;
+	struct func_snapshot *fsnaps[RUN_MAX_WORKLOADS];
+	const char *netns[TOPO_MAX_DEVS + 4];
+	int nr_netns;
+	char wire_names[4][TOPO_NS_MAX + 20];
+	const char *wire[4];
+	int nr_wire;
+};
+
+static void teardown_topo(void *arg)
+{
+	struct run_state *s = arg;
+
+	if (s->topo_built) {
+		pr_info("removing the %s topology", topo_cni_name(s->topo->opts.cni));
+		topo_down(s->topo);
+		s->topo_built = false;
+	}
+}
+
+static void leave_cgroup(void *arg)
+{
+	struct run_state *s = arg;
+
+	/* Back where we came from, or topo_down would kill us with the cgroup. */
+	if (s->joined_cgroup && cgroup_add_pid(s->old_cgroup, getpid()) == 0)
+		s->joined_cgroup = false;
+}
+
+static void stop_server(void *arg)
+{
+	struct run_state *s = arg;
+	int status;
+
+	if (s->server_pid <= 0)
+		return;
+	kill(s->server_pid, SIGTERM);
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(s->server_pid, &status, WNOHANG) == s->server_pid) {
+			s->server_pid = 0;
+			return;
+		}
+		usleep(10000);
+	}
+	kill(s->server_pid, SIGKILL);
+	waitpid(s->server_pid, &status, 0);
+	s->server_pid = 0;
+}
+
+/*
+ * The load generator's server runs in a process of its own, inside the
+ * server pod and the run's cgroup, so that each side's CPU figures are its
+ * own (as two machines would have them). Returns once it listens.
+ */
+static int start_server(struct run_state *s, const struct loadgen_server_opts *so)
+{
+	int ready[2];
+	char c = 0;
+
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	s->server_pid = fork();
+	if (s->server_pid < 0)
+		return -errno;
+	if (s->server_pid == 0) {
+		struct loadgen_server *srv;
+
+		teardown_forget();
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		close(ready[0]);
+		srv = loadgen_server_start(so);
+		c = srv ? 'K' : 'E';
+		if (write(ready[1], &c, 1) != 1 || !srv)
+			_exit(1);
+		while (!stop_requested() && getppid() != 1)
+			usleep(100000);
+		loadgen_server_stop(srv);
+		_exit(0);
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1)
+		c = 0;
+	close(ready[0]);
+	teardown_register(stop_server, s);
+	return c == 'K' ? 0 : -EIO;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void free_categories(void *arg)
+{
+	struct run_state *s = arg;
+
+	profiler_close(s->prof);
+	s->prof = NULL;
+	categories_free(s->cats);
+	s->cats = NULL;
+}
+
+/* The workload's stacks to results/<run>/stacks-<workload>.folded, and its categories. */
+static void save_profile(const struct run_config *c, struct run_state *s,
+			 struct run_workload_result *w, int index)
+{
+	FILE *f;
+
+	if (c->results_dir[0] && mkdir_p(c->results_dir) == 0)
+		snprintf(w->folded, sizeof(w->folded), "%s/stacks-%d-%s.folded", c->results_dir,
+			 index + 1, lg_workload_name(w->lg.workload));
+	f = w->folded[0] ? fopen(w->folded, "w+") : tmpfile();
+	if (!f) {
+		pr_warn("cannot write %s: %s", w->folded, strerror(errno));
+		return;
+	}
+	if (profiler_write_folded(s->prof, f, &w->prof) == 0) {
+		rewind(f);
+		w->have_profile = categories_tally_folded(s->cats, f, w->folded, &w->cats) == 0;
+	}
+	fclose(f);
+}
+
+static void print_profile(const struct run_state *s, const struct run_workload_result *w)
+{
+	double tx = w->lg.client.win_transactions, packets = w->hops.packets_followed;
+
+	out_object_begin("profile");
+	out_text("\n");
+	profiler_print_stats(&w->prof);
+	out_string("folded", w->folded[0] ? "folded stacks: %s (netprof flame FILE -o out.svg)\n" : NULL,
+		   w->folded);
+	out_text("Where the cycles went (%s):\n", tx > 0 ? "samples per transaction" :
+		 packets > 0 ? "samples per followed packet" : "samples");
+	categories_print(s->cats, &w->cats, tx > 0 ? tx : packets,
+			 tx > 0 ? "transaction" : "packet");
+	out_object_end();
+}
+
+static void close_tracer(void *arg)
+{
+	struct run_state *s = arg;
+
+	hops_close(s->tracer);
+	s->tracer = NULL;
+}
+
+static void close_func_timer(void *arg)
+{
+	struct run_state *s = arg;
+
+	func_timer_close(s->ftimer);
+	s->ftimer = NULL;
+}
+
+/* Function timing on the topology's namespaces (NULL: out of memory). */
+static struct func_timer *open_func_timer(const struct run_config *c, const struct run_state *s)
+{
+	struct func_timer_opts fo = c->funcs;
+
+	fo.netns = s->netns;
+	fo.nr_netns = s->nr_netns;
+	return func_timer_open(&fo);
+}
+
+/* IP packets the client and server pods have sent so far, or -1. */
+static int64_t endpoint_packets(const struct run_state *s)
+{
+	int64_t c = netns_ip_out_packets(s->topo->client.netns);
+	int64_t v = netns_ip_out_packets(s->topo->server.netns);
+
+	return c < 0 || v < 0 ? -1 : c + v;
+}
+
+/* Every namespace of the topology, once. */
+static void collect_namespaces(struct run_state *s)
+{
+	const struct topo *t = s->topo;
+	const char *candidates[4] = { t->nodes[0], t->nodes[1], t->gateway, NULL };
+
+	s->nr_netns = 0;
+	for (unsigned i = 0; i < t->nr_devs + 3; i++) {
+		const char *ns = i < 3 ? candidates[i] : t->devs[i - 3].netns;
+		bool seen = false;
+
+		if (!ns || !ns[0])
+			continue;
+		for (int j = 0; j < s->nr_netns; j++)
+			seen |= !strcmp(s->netns[j], ns);
+		if (!seen && s->nr_netns < (int)(sizeof(s->netns) / sizeof(s->netns[0])))
+			s->netns[s->nr_netns++] = ns;
+	}
+	s->nr_wire = 0;
+	for (unsigned i = 0; i < t->nr_devs && s->nr_wire < 4; i++) {
+		if (t->devs[i].role != TOPO_ROLE_WIRE)
+			continue;
+		snprintf(s->wire_names[s->nr_wire], sizeof(s->wire_names[0]), "%s/%s",
+			 t->devs[i].netns, t->devs[i].name);
+		s->wire[s->nr_wire] = s->wire_names[s->nr_wire];
+		s->nr_wire++;
+	}
+}
+
+/* The tracer's target: the topology's namespaces, wire, cgroup and ports. */
+static struct hops_target tracer_target(const struct run_config *c, const struct run_state *s)
+{
+	struct hops_target t = c->tracer;
+
+	t.netns = s->netns;
+	t.nr_netns = s->nr_netns;
+	t.wire = s->wire;
+	t.nr_wire = s->nr_wire;
+	t.cgroup_path = s->joined_cgroup ? s->topo->cgroup : NULL;
+	t.server_port = s->topo->server_port;
+	t.service_port = s->topo->vip_port;
+	return t;
+}
+
+
+static double mean_of(const double *v, int n)
+{
+	double sum = 0;
+
+	for (int i = 0; i < n; i++)
+		sum += v[i];
+	return n ? sum / n : NAN;
+}
+
+/* The client options of one workload, aimed at this topology. */
+static void aim(const struct run_state *s, const struct loadgen_opts *tmpl, struct loadgen_opts *o)
+{
+	const struct topo *t = s->topo;
+
+	*o = *tmpl;
+	/* Control straight to the server pod; data to what the client dials:
+	 * the pod, or the ClusterIP in front of it. */
+	snprintf(o->server, sizeof(o->server), "%s", t->server.ip_str);
+	snprintf(o->data_addr, sizeof(o->data_addr), "%s", t->dst_str);
+	o->data_port = t->dst_port;
+	snprintf(o->netns, sizeof(o->netns), "%s", t->client.netns);
+	o->progress = isatty(STDERR_FILENO);
+}
+
+/* --overhead: alternate untraced and traced runs of one workload. */
+static int measure_overhead(struct run_state *s, const struct run_config *c,
+			    const struct loadgen_opts *o, struct run_workload_result *w)
+{
+	double gbps[2][16] = {}, tps[2][16] = {};
+	int rounds = c->overhead_rounds > 16 ? 16 : c->overhead_rounds;
+
+	for (int r = 0; r < rounds && !stop_requested(); r++) {
+		for (int traced = 0; traced < 2; traced++) {
+			struct loadgen_result lr;
+			int err;
+
+			if (traced) {
+				struct hops_target t = tracer_target(c, s);
+
+				if (hops_open(&s->tracer, &t))
+					return -1;
+				/* Function timing is part of what a run attaches. */
+				if (c->funcs.mode != FUNC_PROBE_OFF)
+					s->ftimer = open_func_timer(c, s);
+			}
+			pr_info("overhead round %d/%d: %s %s", r + 1, rounds,
+				lg_workload_name(o->workload), traced ? "with probes" : "without probes");
+			err = loadgen_client_run(o, &lr);
+			if (traced) {
+				hops_close(s->tracer);
+				s->tracer = NULL;
+				func_timer_close(s->ftimer);
+				s->ftimer = NULL;
+			}
+			gbps[traced][r] = lr.gbps;
+			tps[traced][r] = lr.tps;
+			loadgen_result_free(&lr);
+			if (err)
+				return -1;
+		}
+	}
+	w->rounds = rounds;
+	w->untraced_gbps = mean_of(gbps[0], rounds);
+	w->traced_gbps = mean_of(gbps[1], rounds);
+	w->untraced_tps = mean_of(tps[0], rounds);
+	w->traced_tps = mean_of(tps[1], rounds);
+	return 0;
+}
+
+static void print_overhead(const struct run_workload_result *w)
+{
+	bool stream = w->lg.workload == LG_STREAM || w->lg.workload == LG_PUSH;
+	double with = stream ? w->traced_gbps : w->traced_tps;
+	double without = stream ? w->untraced_gbps : w->untraced_tps;
+
+	out_object_begin("overhead");
+	out_string("figure", "Probe overhead (%s", stream ? "Gbit/s" : "transactions/s");
+	out_uint("rounds", ", mean of %llu alternating rounds)", (unsigned long long)w->rounds);
+	out_double("without_probes", ": without probes %.2f", without);
+	out_double("with_probes", ", with %.2f", with);
+	out_double("ratio", ", ratio %.3f\n", without > 0 ? with / without : NAN);
+	out_object_end();
+}
+
+static void print_report(const struct run_config *c, struct run_state *s,
+			 const struct run_result *res)
+{
+	const struct topo *t = s->topo;
+
+	out_object_begin(NULL);
+	out_string("cni", "netprof run: %s", topo_cni_name(t->opts.cni));
+	out_string("placement", ", %s", t->opts.same_node ? "same-node" : "cross-node");
+	out_string("target", ", to a %s", t->opts.target_service ? "ClusterIP" : "pod");
+	out_string("run", " (run %s)\n", t->opts.run);
+	out_string("client", "client %s", t->client.ip_str);
+	out_string("client_netns", " (%s)", t->client.netns);
+	out_string("server", " -> server %s", t->server.ip_str);
+	out_string("server_netns", " (%s)", t->server.netns);
+	out_string("dialed", ", dialed %s", t->dst_str);
+	out_uint("port", ":%llu\n", t->dst_port);
+	out_bool("partial", res->partial ? "PARTIAL RUN: %s\n" : NULL, res->partial);
+	out_array_begin("workloads");
+	for (int i = 0; i < res->nr_workloads; i++) {
+		const struct run_workload_result *w = &res->w[i];
+
+		out_object_begin(NULL);
+		out_string("workload", "\n== %s ==\n", lg_workload_name(w->lg.workload));
+		if (c->overhead) {
+			print_overhead(w);
+			out_object_end();
+			continue;
+		}
+		out_key("load");
+		loadgen_print_result(&w->lg);
+		if (w->have_profile)
+			print_profile(s, w);
+		if (s->tracer && s->snaps[i]) {
+			out_text("\n");
+			hops_print(s->tracer, s->snaps[i], w->lg.seconds,
+				   w->lg.client.win_transactions);
+		} else {
+			out_string("hops", c->trace ? NULL : "\nHop tracer off (--no-trace)\n",
+				   "off");
+		}
+		if (s->ftimer) {
+			out_text("\n");
+			func_timer_print(s->ftimer, s->fsnaps[i], w->ip_packets,
+					 w->lg.client.transactions, s->cats);
+		}
+		out_object_end();
+	}
+	out_array_end();
+	out_object_end();
+}
+
+/* The report on stdout, and as report.txt and report.json in the results. */
+static void write_reports(const struct run_config *c, struct run_state *s,
+			  const struct run_result *res)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	if (!c->quiet) {
+		out_init(c->json);
+		print_report(c, s, res);
+		out_finish();
+	}
+	if (!c->results_dir[0])
+		return;
+	if (mkdir_p(c->results_dir) < 0) {
+		pr_warn("cannot create %s: %s", c->results_dir, strerror(errno));
+		return;
+	}
+	for (int json = 0; json < 2; json++) {
+		snprintf(path, sizeof(path), "%s/report.%s", c->results_dir, json ? "json" : "txt");
+		f = fopen(path, "w");
+		if (!f) {
+			pr_warn("cannot write %s: %s", path, strerror(errno));
+			continue;
+		}
+		out_to(f, json);
+		print_report(c, s, res);
+		out_finish();
+		fclose(f);
+	}
+	out_init(c->json);
+	pr_info("report written to %s/report.txt and report.json", c->results_dir);
+}
+
+int run_datapath(const struct run_config *c, struct run_result *res)
+{
+	static struct run_state s;
+	struct loadgen_server_opts so = { .port = LOADGEN_DEFAULT_PORT };
+	int err;
+
+	memset(&s, 0, sizeof(s));
+	memset(res, 0, sizeof(*res));
+	s.topo = &res->topo;
+	if (topo_opts_check(&c->topo))
+		return EXIT_USAGE;
+
+	pr_info("building the %s datapath (%s, to a %s)", topo_cni_name(c->topo.cni),
+		c->topo.same_node ? "same node" : "across nodes",
+		c->topo.target_service ? "ClusterIP" : "pod");
+	err = topo_up(&c->topo, s.topo);
+	if (err) {
+		if (err != -EINTR)
+			pr_warn("cannot build the %s datapath: %s", topo_cni_name(c->topo.cni),
+				strerror(-err));
+		return 1;
+	}
+	s.topo_built = true;
+	teardown_register(teardown_topo, &s);
+	collect_namespaces(&s);
+
+	if (cgroup_of_self(s.old_cgroup, sizeof(s.old_cgroup)) == 0 &&
+	    cgroup_add_pid(s.topo->cgroup, getpid()) == 0) {
+		s.joined_cgroup = true;
+		teardown_register(leave_cgroup, &s);
+	} else {
+		pr_warn("cannot join the run's cgroup %s: no sock_ops or context-switch figures",
+			s.topo->cgroup);
+	}
+
+	snprintf(so.netns, sizeof(so.netns), "%s", s.topo->server.netns);
+	so.data_port = s.topo->server_port;
+	/* The profile and the function timings both sort into categories. */
+	if (c->profile || c->funcs.mode != FUNC_PROBE_OFF) {
+		s.cats = categories_load(c->categories[0] ? c->categories : NULL);
+		if (!s.cats)
+			return c->categories[0] ? EXIT_USAGE : 1;
+		for (int k = 0; k < categories_count(s.cats) && k < CAT_MAX; k++)
+			snprintf(res->cat_names[k], sizeof(res->cat_names[k]), "%s",
+				 categories_name(s.cats, k));
+		teardown_register(free_categories, &s);
+	}
+	err = start_server(&s, &so);
+	if (err) {
+		pr_warn("cannot start the load generator's server in %s", so.netns);
+		return 1;
+	}
+
+	for (int i = 0; i < c->nr_workloads && !stop_requested(); i++) {
+		struct run_workload_result *w = &res->w[i];
+		int64_t packets_before, packets_after;
+		struct loadgen_opts o;
+
+		aim(&s, &c->workloads[i], &o);
+		if (c->overhead) {
+			/* A/B only: the probes come and go between rounds. */
+			w->lg.workload = o.workload;
+			res->nr_workloads = i + 1;
+			if (measure_overhead(&s, c, &o, w)) {
+				res->partial = true;
+				break;
+			}
+			continue;
+		}
+		if (c->trace && !s.tracer) {
+			struct hops_target t = tracer_target(c, &s);
+
+			pr_info("attaching probes to %d namespaces", s.nr_netns);
+			if (hops_open(&s.tracer, &t))
+				return 1;
+			teardown_register(close_tracer, &s);
+		}
+		if (!s.ftimer && c->funcs.mode != FUNC_PROBE_OFF) {
+			pr_info("attaching function probes");
+			s.ftimer = open_func_timer(c, &s);
+			if (!s.ftimer)
+				return 1;
+			teardown_register(close_func_timer, &s);
+		}
+		if (s.tracer)
+			hops_reset(s.tracer);
+		func_timer_reset(s.ftimer);
+		packets_before = endpoint_packets(&s);
+		if (c->profile && s.cats) {
+			struct profiler_opts po = { .cgroup_path = s.joined_cgroup ? s.topo->cgroup : NULL,
+						    .freq = c->profile_freq };
+
+			if (profiler_open(&s.prof, &po))
+				pr_warn("stack sampling unavailable: no CPU profile for %s",
+					lg_workload_name(o.workload));
+		}
+		pr_info("running %s for %.0f s (+%.0f s warm-up)", lg_workload_name(o.workload),
+			o.duration_ns / 1e9, o.warmup_ns / 1e9);
+		err = loadgen_client_run(&o, &w->lg);
+		res->nr_workloads = i + 1;
+		packets_after = endpoint_packets(&s);
+		w->ip_packets = packets_before >= 0 && packets_after >= packets_before ?
+			packets_after - packets_before : 0;
+		if (func_timer_active(s.ftimer)) {
+			s.fsnaps[i] = func_timer_snapshot(s.ftimer);
+			func_timer_summarize(s.ftimer, s.fsnaps[i], w->ip_packets, s.cats, &w->funcs);
+		}
+		if (s.prof) {
+			save_profile(c, &s, w, i);
+			profiler_close(s.prof);
+			s.prof = NULL;
+		}
+		if (s.tracer) {
+			s.snaps[i] = hops_snapshot(s.tracer);
+			if (s.snaps[i]) {
+				hops_summarize(s.tracer, s.snaps[i], &w->hops);
+				w->have_hops = true;
+			}
+		}
+		if (err) {
+			res->partial = true;
+			pr_warn("%s did not complete: %s", lg_workload_name(o.workload), w->lg.error);
+			break;
+		}
+	}
+	write_reports(c, &s, res);
+	for (int i = 0; i < RUN_MAX_WORKLOADS; i++) {
+		hops_snapshot_free(s.snaps[i]);
+		s.snaps[i] = NULL;
+		func_snapshot_free(s.fsnaps[i]);
+		s.fsnaps[i] = NULL;
+	}
+	return res->partial ? 1 : 0;
+}
+
+void run_result_free(struct run_result *res)
+{
+	for (int i = 0; i < res->nr_workloads; i++)
+		loadgen_result_free(&res->w[i].lg);
+	res->nr_workloads = 0;
+}

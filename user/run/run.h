@@ -1,0 +1,73 @@
+/*
+ * One profiled run of one datapath: build the topology, start the load
+ * generator's server in the server pod, attach the hop tracer to the
+ * topology's namespaces and the run's cgroup, drive each workload from the
+ * client pod, report, tear down. `netprof run` does one, `netprof compare`
+ * one per datapath.
+ */
+#ifndef NETPROF_RUN_H
+#define NETPROF_RUN_H
+
+#include <stdbool.h>
+
+#include "profile/categories.h"
+#include "trace/func_timer.h"
+#include "trace/hop_tracer.h"
+#include "profile/profiler.h"
+#include "loadgen/loadgen.h"
+#include "topo/topo.h"
+
+#define RUN_MAX_WORKLOADS 8
+
+struct run_config {
+	struct topo_opts topo;
+	struct loadgen_opts workloads[RUN_MAX_WORKLOADS];
+	int nr_workloads;
+	bool trace;			/* the hop tracer (off with --no-trace) */
+	bool profile;			/* stack sampling (off with --no-profile) */
+	unsigned profile_freq;		/* samples per second per CPU */
+	char categories[256];		/* rules file; "" = built in */
+	struct hops_target tracer;	/* sampling and probe switches; namespaces filled in */
+	struct func_timer_opts funcs;	/* kernel function timing; namespaces filled in */
+	bool overhead;			/* A/B: each workload with and without the probes */
+	int overhead_rounds;
+	char results_dir[256];		/* results/<run>; "" = do not write */
+	bool quiet;			/* compare: no per-run report on stdout */
+	bool json;			/* the stdout report as JSON (--json) */
+};
+
+struct run_workload_result {
+	struct loadgen_result lg;
+	bool have_hops;
+	struct hops_summary hops;
+	struct func_summary funcs;
+	double ip_packets;		/* IP packets the two endpoints sent */
+	bool have_profile;
+	struct profile_stats prof;
+	struct category_totals cats;
+	char folded[300];		/* where its stacks went */
+	/* --overhead: the same workload without probes (mean of the rounds). */
+	double untraced_gbps, untraced_tps, traced_gbps, traced_tps;
+	int rounds;
+};
+
+struct run_result {
+	struct topo topo;
+	char cat_names[CAT_MAX][32];	/* the categories' names, for tables */
+	struct run_workload_result w[RUN_MAX_WORKLOADS];
+	int nr_workloads;
+	bool partial;
+};
+
+/* Defaults: --cni cilium, a short latency test then a single stream. */
+void run_config_defaults(struct run_config *c);
+/*
+ * Runs it all and prints the report (text or JSON on stdout; both report.txt
+ * and report.json under results_dir). Returns 0, EXIT_USAGE for options that
+ * make no sense together, 1 on failure; everything built is removed on every
+ * path.
+ */
+int run_datapath(const struct run_config *c, struct run_result *res);
+void run_result_free(struct run_result *res);
+
+#endif

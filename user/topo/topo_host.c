@@ -1,0 +1,30 @@
+/*
+ * --cni host: the two node namespaces talk to each other directly over the
+ * wire. The node-to-node baseline every published benchmark starts from.
+ */
+#include "topo/topo.h"
+#include "topo/topo_impl.h"
+
+static int host_build(struct topo *t)
+{
+	(void)t;	/* the wire and its addresses are the whole datapath */
+	return 0;
+}
+
+static void host_hops(struct topo *t)
+{
+	topo_add_hop(t, t->nodes[0], "", "TCP socket: ip_output, netfilter OUTPUT/POSTROUTING "
+		     "(no rules loaded)");
+	topo_add_hop(t, t->nodes[0], "eth0", "veth xmit to the peer (the wire): backlog enqueue");
+	topo_add_hop(t, t->nodes[1], "eth0", "receive from backlog: ip_rcv, PREROUTING, routing "
+		     "(local), INPUT");
+	topo_add_hop(t, t->nodes[1], "", "TCP socket of the server");
+}
+
+const struct topo_cni_ops topo_host_ops = {
+	.name = "host",
+	.summary = "node to node over the wire, no pods (the baseline)",
+	.has_pods = false,
+	.build = host_build,
+	.hops = host_hops,
+};

@@ -1,0 +1,138 @@
+/*
+ * Between the topo_*.c files: the per-CNI operations table, the iptables
+ * ruleset builder shared by the Calico and kube-proxy generators, and the
+ * small helpers every datapath uses to configure its namespaces.
+ */
+#ifndef NETPROF_TOPO_IMPL_H
+#define NETPROF_TOPO_IMPL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "lib/output.h"
+#include "topo/topo.h"
+
+struct topo_cni_ops {
+	const char *name;
+	const char *summary;
+	bool has_pods;		/* false: the node namespaces are the endpoints */
+	bool calico_rules;	/* the nodes carry Calico's ruleset */
+	bool kube_proxy;	/* a ClusterIP is kube-proxy NAT (unless --socket-lb) */
+	bool socket_lb;		/* a ClusterIP is socket-LB (always, or with --socket-lb) */
+	/* Datapath-specific option checks (one usage_error line, -EINVAL). */
+	int (*check)(const struct topo_opts *o);
+	/* Pods and their links; the nodes and the wire exist already. */
+	int (*build)(struct topo *t);
+	/* After the rules are loaded: BPF programs, proxies. May be NULL. */
+	int (*start)(struct topo *t);
+	/* The pod-to-pod (or pod-to-ClusterIP) data packet, step by step. */
+	void (*hops)(struct topo *t);
+	/* Live counters of what `start` attached (keeper only). May be NULL. */
+	void (*counters)(struct topo *t, struct json_writer *w);
+};
+
+extern const struct topo_cni_ops topo_host_ops, topo_calico_ops, topo_cilium_ops,
+	topo_cilium_legacy_ops, topo_macvlan_ops, topo_sidecar_ops;
+
+/* What start() attached, for counters and teardown; owned by the builder. */
+struct cilium_dp;
+struct socklb;
+struct sidecar;
+struct topo_runtime {
+	struct cilium_dp *dp[2];
+	struct socklb *lb;
+	struct sidecar *sidecar[2];
+};
+
+/* ---- naming and addressing (topo.c) ---- */
+/* Every name, address and hop of a topology, from its options alone. */
+void topo_plan(const struct topo_opts *o, struct topo *t);
+#define TOPO_WIRE_NET	"198.18.0"	/* node uplinks, and macvlan segment 1 */
+#define TOPO_SEG2_NET	"198.18.3"	/* macvlan segment 2 */
+#define TOPO_GW_HOST	254		/* segment gateway's host number */
+#define TOPO_VIP	"198.19.0.10"
+#define TOPO_SERVICE_CIDR "198.19.0.0/16"
+#define TOPO_CLUSTER_CIDR "198.18.0.0/15"
+#define TOPO_VIP_PORT	80
+#define TOPO_SERVER_PORT 5201
+#define TOPO_FILLER_PORT 8080
+
+/* "<prefix><11 hex chars>" derived from the run and the pod, as Calico
+ * (cali + 11) and Cilium (lxc + 11) name host-side veths. */
+void topo_veth_name(char *out, size_t len, const char *prefix, const char *run, const char *pod);
+/* The pod name of emulated endpoint i (0, 1: the real client/server). */
+void topo_pod_name(char *out, size_t len, int node, unsigned i);
+/* 198.18.<node+1>.<host> */
+void topo_pod_ip(char *out, size_t len, int node, unsigned host);
+/* Node index (0/1) a pod endpoint sits on. */
+int topo_node_index(const struct topo *t, const char *node_netns);
+
+/* ---- running tools inside namespaces (topo.c) ---- */
+/* `ip -batch -` inside ns; commands separated by newlines. */
+int topo_ip_batch(const char *ns, const char *cmds);
+/* sysctl -w k=v ... inside ns (NULL-terminated list of "k=v"). */
+int topo_sysctls(const char *ns, const char *const kv[]);
+int topo_sysctlf(const char *ns, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Creates ns (lo up, forwarding as asked) and registers its removal. */
+int topo_netns_add(struct topo *t, const char *ns, bool forwarding);
+void topo_add_hop(struct topo *t, const char *ns, const char *dev, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---- iptables-restore input, built table by table ---- */
+enum ipt_table { IPT_RAW, IPT_MANGLE, IPT_FILTER, IPT_NAT, IPT_NR_TABLES };
+
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+	bool failed;	/* out of memory: render() fails */
+};
+void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_free(struct strbuf *sb);
+
+struct ipt_ruleset {
+	struct strbuf chains[IPT_NR_TABLES];
+	struct strbuf rules[IPT_NR_TABLES];
+	unsigned nr_rules[IPT_NR_TABLES];
+};
+void rs_init(struct ipt_ruleset *rs);
+void rs_chain(struct ipt_ruleset *rs, enum ipt_table table, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* One rule, "-A CHAIN ..." */
+void rs_rule(struct ipt_ruleset *rs, enum ipt_table table, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+unsigned rs_count(const struct ipt_ruleset *rs);
+/* iptables-restore of every table, as felix and kube-proxy load theirs. */
+int rs_load(const struct ipt_ruleset *rs, const char *ns, const char *backend);
+void rs_free(struct ipt_ruleset *rs);
+/* "legacy" -> iptables-legacy-restore etc. */
+const char *topo_ipt_binary(const char *backend, const char *what);
+
+/* ---- rule generators ---- */
+/* Calico's ruleset for node `node` (0/1), with the real pods' host veths. */
+int calico_rules_build(const struct topo *t, int node, struct ipt_ruleset *rs);
+/* ipsets Calico's rules refer to, for `ipset restore` (created before rules). */
+int calico_ipsets_build(const struct topo *t, int node, struct strbuf *sb);
+/* kube-proxy's iptables NAT for the target and the filler services. */
+int kube_proxy_rules_build(const struct topo *t, struct ipt_ruleset *rs);
+/* Services: kube-proxy rules into rs, or socket-LB started (topo_services.c). */
+bool topo_uses_kube_proxy(const struct topo *t);
+bool topo_uses_socket_lb(const struct topo *t);
+int topo_socket_lb_start(struct topo *t);
+void topo_socket_lb_counters(struct topo *t, struct json_writer *w);
+void topo_socket_lb_close(struct topo *t);
+/* Close what start() opened; idempotent (topo_cilium.c, topo_sidecar.c). */
+void topo_cilium_close(struct topo *t);
+void topo_sidecar_close(struct topo *t);
+/* Loads the nodes' iptables (Calico's and/or kube-proxy's), if any. */
+int topo_load_node_rules(struct topo *t);
+
+/* ---- pieces shared by datapaths ---- */
+/* veth pod<->node: pod side eth0 with ip/32; host side `host_if`. */
+int topo_add_pod_veth(struct topo *t, const struct topo_endpoint *ep, const char *pod_mac,
+		      const char *host_mac);
+const struct topo_cni_ops *topo_ops(enum topo_cni cni);
+/* Calico's pods and routes, and its hop list (sidecar: with the proxies). */
+int calico_build_pods(struct topo *t);
+void calico_hops(struct topo *t, bool sidecar);
+
+#endif
