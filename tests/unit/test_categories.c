@@ -192,6 +192,37 @@ TEST(categories_tally_folded_file)
 	categories_free(c);
 }
 
+/* The profiler's way: folded_text's stacks added to a tree in memory, in
+ * another order, never written. */
+TEST(categories_tally_profile_equals_the_file)
+{
+	static const char *const stacks[][3] = {
+		{ "proc", "bar" }, { "proc", "main", "zzz_[k]" }, { "proc", "main" },
+		{ "proc", "bar" }, { "proc", "main", "foo_x_[k]" },
+	};
+	static const size_t depth[] = { 2, 3, 2, 2, 3 };
+	static const uint64_t count[] = { 4, 1, 5, 2, 3 };
+	struct categories *c = load_text(rules);
+	struct category_totals from_file, from_tree;
+	struct folded_profile p;
+
+	folded_profile_init(&p, 20);
+	if (!ASSERT_TRUE(c != NULL, "rules load"))
+		goto out;
+	for (size_t i = 0; i < sizeof(stacks) / sizeof(stacks[0]); i++)
+		ASSERT_EQ(folded_add_stack(&p, stacks[i], depth[i], count[i]), 0, "add");
+	folded_sort(&p);
+	ASSERT_EQ(categories_tally_profile(c, &p, &from_tree), 0, "tally the tree");
+	ASSERT_EQ(tally_text(c, folded_text, &from_file), 0, "tally the file");
+	for (int k = 0; k < CAT_MAX; k++)
+		ASSERT_EQ(from_tree.samples[k], from_file.samples[k], categories_name(c, k));
+	ASSERT_EQ(from_tree.total, 15, "total");
+	ASSERT_EQ(from_tree.samples[1], 6, "beta");
+out:
+	folded_profile_free(&p);
+	categories_free(c);
+}
+
 static char *print(const struct categories *c, const struct category_totals *t, bool json,
 		   double units, const char *unit_name)
 {
