@@ -8,7 +8,7 @@
 #include "lib/log.h"
 #include "lib/output.h"
 
-/* user/categories.conf, as a C string made at build time. */
+/* categories.conf beside this file, as a C string made at build time. */
 static const char default_rules[] =
 #include "categories_default.h"
 	;

@@ -39,7 +39,7 @@ int categories_tally_profile(const struct categories *c, const struct folded_pro
  * (named after `name`) and fail the tally. */
 int categories_tally_folded(const struct categories *c, FILE *folded, const char *name,
 			    struct category_totals *t);
-/* Text or JSON through output.h; per_unit > 0 adds samples per packet or transaction. */
+/* Text or JSON through output.h; units > 0 adds the samples per one of them (unit_name). */
 void categories_print(const struct categories *c, const struct category_totals *t,
 		      double units, const char *unit_name);
 
