@@ -353,3 +353,50 @@ out:
 	folded_profile_free(&a);
 	folded_profile_free(&b);
 }
+
+/* Stacks as the profiler has them: a name with ';', one with '\n', an empty
+ * one, a NULL; the second and the fourth are one stack once written. */
+static const char *const raw_stacks[][4] = {
+	{ "netprof", "main", "tcp_sendmsg_[k]", NULL },
+	{ "net;prof", "", "x\ny_[k]", NULL },
+	{ "netprof", "main", NULL, NULL },
+	{ "net:prof", "[unknown]", "x y_[k]", NULL },
+	{ "netprof", "main", "tcp_sendmsg_[k]", NULL },
+};
+static const size_t raw_depth[] = { 3, 3, 3, 3, 2 };
+
+TEST(folded_add_stack_replacing_equals_writing_and_parsing)
+{
+	struct folded_profile direct, parsed;
+	char *lines = NULL, *from_direct = NULL, *from_parsed = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&lines, &len);
+
+	folded_profile_init(&direct, 20);
+	for (size_t i = 0; i < sizeof(raw_stacks) / sizeof(raw_stacks[0]); i++) {
+		ASSERT_EQ(folded_add_stack_replacing(&direct, raw_stacks[i], raw_depth[i], i + 1), 0,
+			  "added as it comes");
+		folded_write_line(f, raw_stacks[i], (int)raw_depth[i], i + 1);
+	}
+	fclose(f);
+	folded_sort(&direct);
+	if (!ASSERT_EQ(parse_text(&parsed, lines), 0, "the written lines parse"))
+		goto out;
+	from_direct = write_profile(&direct);
+	from_parsed = write_profile(&parsed);
+	ASSERT_STREQ(from_direct, from_parsed, "the same tree either way");
+	ASSERT_STREQ(from_direct,
+		     "net:prof;[unknown];x y_[k] 6\n"
+		     "netprof;main 5\n"
+		     "netprof;main;[unknown] 3\n"
+		     "netprof;main;tcp_sendmsg_[k] 1\n", "replaced and merged");
+	ASSERT_EQ(direct.nr_stacks, parsed.nr_stacks, "one stack per call");
+	ASSERT_EQ(folded_add_stack_replacing(&direct, raw_stacks[0], 0, 1), -EINVAL, "no frames");
+	ASSERT_EQ(folded_add_stack_replacing(&direct, raw_stacks[1], 3, 0), -EINVAL, "no samples");
+out:
+	folded_profile_free(&parsed);
+	folded_profile_free(&direct);
+	free(from_parsed);
+	free(from_direct);
+	free(lines);
+}

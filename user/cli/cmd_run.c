@@ -1,28 +1,17 @@
 /*
- * netprof run, compare and report: the commands around run_datapath().
- * Both run and compare take the topology options of `netprof topo up`, the
- * workload options of `netprof load` and the tracer's options.
+ * netprof run: one datapath, through run_datapath(). Its options are the
+ * topology options of `netprof topo up`, the workload options of `netprof
+ * load` and the tracer's; `netprof compare` takes them all (cmd_run.h).
  */
-#include <dirent.h>
-#include <errno.h>
-#include <limits.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_run.h"
 #include "cli/commands.h"
 #include "lib/log.h"
-#include "lib/output.h"
-#include "run/run.h"
-#include "lib/teardown.h"
 #include "topo/topo_options.h"
-
-#define RESULTS_ROOT "results"
 
 enum {
 	OPT_WORKLOAD = 0x3000, OPT_WARMUP, OPT_REVERSE, OPT_RATE, OPT_THREADS, OPT_NO_TRACE,
@@ -240,14 +229,13 @@ static int apply_workloads(const char *cmd, struct run_config *c, const struct w
 	return 0;
 }
 
-/* A run id unique enough for results/ and short enough for device names. */
-static void default_run_id(struct topo_opts *o, const char *cni_name)
+void run_default_id(struct topo_opts *o, const char *prefix)
 {
 	char name[16];
 
 	if (o->run[0])
 		return;
-	snprintf(name, sizeof(name), "%.6s", cni_name);
+	snprintf(name, sizeof(name), "%.6s", prefix);
 	for (char *p = name; *p; p++)
 		if (*p == '-')
 			*p = '\0';
@@ -312,14 +300,14 @@ static void run_help(void)
 	       topo_options_help);
 }
 
-static int parse_common(const char *cmd, int argc, char **argv, struct run_config *c,
-			const char *short_opts, const struct option *longopts, void (*help)(void),
-			char *cni_list, size_t cni_len)
+int run_parse_args(const char *cmd, int argc, char **argv, struct run_config *c,
+		   void (*help)(void), char *cni_list, size_t cni_len)
 {
+	static const struct option longopts[] = { RUN_LONGOPTS, {} };
 	struct workload_args wa = {};
 	int opt, rc;
 
-	while ((opt = cli_next_opt(cmd, argc, argv, short_opts, longopts)) != -1) {
+	while ((opt = cli_next_opt(cmd, argc, argv, ":w:d:P:r:vh", longopts)) != -1) {
 		if (opt == CLI_ERROR)
 			return EXIT_USAGE;
 		if (opt == CLI_HELP) {
@@ -354,16 +342,15 @@ static int parse_common(const char *cmd, int argc, char **argv, struct run_confi
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option longopts[] = { RUN_LONGOPTS, {} };
 	static struct run_config c;
 	static struct run_result res;
 	int rc;
 
 	run_config_defaults(&c);
-	rc = parse_common("run", argc, argv, &c, ":w:d:P:r:vh", longopts, run_help, NULL, 0);
+	rc = run_parse_args("run", argc, argv, &c, run_help, NULL, 0);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	default_run_id(&c.topo, topo_cni_name(c.topo.cni));
+	run_default_id(&c.topo, topo_cni_name(c.topo.cni));
 	if (!c.results_dir[0])
 		snprintf(c.results_dir, sizeof(c.results_dir), "%s/%s", RESULTS_ROOT, c.topo.run);
 	if (topo_opts_check(&c.topo))
@@ -374,302 +361,4 @@ int cmd_run(int argc, char **argv)
 	rc = run_datapath(&c, &res);
 	run_result_free(&res);
 	return rc;
-}
-
-/* ---- compare ---- */
-
-static void compare_help(void)
-{
-	printf("Usage: netprof compare --cni LIST [topology options] [workload options] [tracer options]\n"
-	       "\n"
-	       "Runs each datapath in turn with the same workload and prints one table, like\n"
-	       "the published comparisons (latency, rate, Gbit/s, CPU per side), with the hop\n"
-	       "figures beside them: hops, veth crossings, macvlan crossings, netfilter hooks\n"
-	       "and backlog enqueues per packet. Each datapath's full report is saved under\n"
-	       "results/<run>-<cni>/. Options are those of 'netprof run'.\n"
-	       "\n"
-	       "Examples:\n"
-	       "  sudo netprof compare --cni host,calico,cilium,macvlan,sidecar -w rr\n"
-	       "  sudo netprof compare --cni calico,cilium -w pingpong,stream --json\n"
-	       "  sudo netprof compare --cni calico,cilium --target service --services 1000 -w crr\n");
-}
-
-static void print_compare_row(const struct run_result *r, int w)
-{
-	const struct run_workload_result *x = &r->w[w];
-	const struct loadgen_result *lg = &x->lg;
-	bool trans = lg->latency != NULL;
-
-	out_object_begin(NULL);
-	out_string("cni", "%-14s", topo_cni_name(r->topo.opts.cni));
-	out_string("workload", " %-9s", lg_workload_name(lg->workload));
-	out_double("latency_p50_us", " %9.1f",
-		   trans && lg->latency->count ? hist_percentile(lg->latency, 50) / 1e3 : NAN);
-	out_double("latency_p99_us", " %9.1f",
-		   trans && lg->latency->count ? hist_percentile(lg->latency, 99) / 1e3 : NAN);
-	out_double("transactions_per_s", " %11.0f", trans ? lg->tps : NAN);
-	out_double("gbit_per_s", " %8.2f", lg->gbps > 0 ? lg->gbps : NAN);
-	/* One machine: both sides see the same machine-wide figure; each
-	 * side's own process time is what tells them apart. */
-	out_double("machine_cpu_cores", " %6.2f", lg->client.cpu.machine_busy);
-	out_double("client_proc_cores", " %6.2f",
-		   lg->client.cpu.proc_user + lg->client.cpu.proc_system);
-	out_double("hops", " %5.0f", x->have_hops && x->hops.valid ? x->hops.hops : NAN);
-	out_double("veth_crossings", " %5.0f", x->have_hops && x->hops.valid ? x->hops.veth : NAN);
-	out_double("macvlan_crossings", " %5.0f",
-		   x->have_hops && x->hops.valid ? x->hops.macvlan : NAN);
-	out_double("netfilter_hooks", " %5.0f",
-		   x->have_hops && x->hops.valid ? x->hops.nf_hooks : NAN);
-	out_double("netfilter_us", " %6.2f", x->have_hops && x->hops.valid ? x->hops.nf_us : NAN);
-	out_double("backlog_enqueues", " %5.0f",
-		   x->have_hops && x->hops.valid ? x->hops.backlog : NAN);
-	out_double("softirq_passes", " %5.2f",
-		   x->have_hops && x->hops.valid ? x->hops.softirq_passes : NAN);
-	out_double("fib_lookups", " %5.2f", x->have_hops && x->hops.valid ? x->hops.fib_lookups : NAN);
-	out_double("function_self_us_per_packet", " %6.2f",
-		   x->funcs.valid ? x->funcs.total_self_us_per_packet : NAN);
-	out_bool("partial", lg->partial ? "  PARTIAL\n" : "\n", lg->partial);
-	if (x->funcs.valid && out_json()) {
-		out_object_begin("function_self_us_per_packet_by_category");
-		for (int i = 0; i < CAT_MAX; i++)
-			if (x->funcs.self_us_per_packet[i] > 0)
-				out_double(r->cat_names[i], NULL, x->funcs.self_us_per_packet[i]);
-		out_object_end();
-	}
-	if (x->have_profile && out_json()) {
-		out_object_begin("cpu_share_pct");
-		for (int i = 0; i < CAT_MAX && x->cats.total; i++)
-			if (x->cats.samples[i])
-				out_double(r->cat_names[i], NULL, 100.0 * x->cats.samples[i] / x->cats.total);
-		out_object_end();
-	}
-	out_object_end();
-}
-
-/* A per-category figure of one workload's result, NaN when it has none. */
-typedef double (*category_figure)(const struct run_workload_result *x, int k);
-
-static double cpu_share(const struct run_workload_result *x, int k)
-{
-	return x->have_profile && x->cats.total ? 100.0 * x->cats.samples[k] / x->cats.total : NAN;
-}
-
-static double func_self_us(const struct run_workload_result *x, int k)
-{
-	return x->funcs.valid ? x->funcs.self_us_per_packet[k] : NAN;
-}
-
-/* One row per datapath and workload, one column per category that reaches
- * `threshold` somewhere. */
-static void print_category_table(const struct run_result *results, int nr, int nr_workloads,
-				 const char *title, category_figure figure, double threshold,
-				 const char *fmt)
-{
-	bool shown[CAT_MAX] = {};
-	const struct run_result *any = NULL;
-
-	for (int i = 0; i < nr; i++)
-		for (int w = 0; w < results[i].nr_workloads; w++)
-			for (int k = 0; k < CAT_MAX; k++) {
-				double v = figure(&results[i].w[w], k);
-
-				if (isnan(v))
-					continue;
-				any = &results[i];
-				shown[k] |= v >= threshold;
-			}
-	if (!any || out_json())
-		return;
-	out_text("\n%s\n", title);
-	out_text("%-14s %-9s", "datapath", "workload");
-	for (int k = 0; k < CAT_MAX; k++)
-		if (shown[k])
-			out_text(" %8.8s", any->cat_names[k]);
-	out_text("\n");
-	for (int w = 0; w < nr_workloads; w++)
-		for (int i = 0; i < nr; i++) {
-			const struct run_workload_result *x = &results[i].w[w];
-
-			if (w >= results[i].nr_workloads || isnan(figure(x, 0)))
-				continue;
-			out_text("%-14s %-9s", topo_cni_name(results[i].topo.opts.cni),
-				 lg_workload_name(x->lg.workload));
-			for (int k = 0; k < CAT_MAX; k++)
-				if (shown[k])
-					out_text(fmt, figure(x, k));
-			out_text("\n");
-		}
-}
-
-int cmd_compare(int argc, char **argv)
-{
-	static const struct option longopts[] = { RUN_LONGOPTS, {} };
-	static struct run_config base;
-	static struct run_result results[TOPO_CNI_COUNT];
-	char cni_list[256] = "", list[256], *save = NULL, base_run[TOPO_RUN_MAX + 1];
-	int cnis[TOPO_CNI_COUNT], nr = 0, rc, failed = 0;
-
-	run_config_defaults(&base);
-	rc = parse_common("compare", argc, argv, &base, ":w:d:P:r:vh", longopts, compare_help,
-			  cni_list, sizeof(cni_list));
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	if (!cni_list[0]) {
-		usage_error("compare: --cni needs a list (e.g. --cni host,calico,cilium,macvlan,sidecar)");
-		return EXIT_USAGE;
-	}
-	snprintf(list, sizeof(list), "%s", cni_list);
-	for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int cni = topo_cni_from_name(tok);
-
-		if (cni < 0) {
-			usage_error("compare: unknown --cni '%s' (use some of: %s)", tok,
-				    topo_cni_list());
-			return EXIT_USAGE;
-		}
-		if (nr == TOPO_CNI_COUNT) {
-			usage_error("compare: at most %d datapaths", TOPO_CNI_COUNT);
-			return EXIT_USAGE;
-		}
-		cnis[nr++] = cni;
-	}
-	default_run_id(&base.topo, "cmp");
-	snprintf(base_run, sizeof(base_run), "%s", base.topo.run);
-	/* Every combination is checked before anything is built. */
-	for (int i = 0; i < nr; i++) {
-		struct topo_opts o = base.topo;
-
-		o.cni = cnis[i];
-		if (topo_opts_check(&o))
-			return EXIT_USAGE;
-	}
-	if (!cli_require_caps())
-		return 1;
-
-	for (int i = 0; i < nr && !stop_requested(); i++) {
-		struct run_config c = base;
-
-		c.topo.cni = cnis[i];
-		c.quiet = true;
-		c.json = opt_json;
-		snprintf(c.topo.run, sizeof(c.topo.run), "%.*s-%d", TOPO_RUN_MAX - 3, base_run, i);
-		snprintf(c.results_dir, sizeof(c.results_dir), "%s/%s-%s", RESULTS_ROOT, base_run,
-			 topo_cni_name(cnis[i]));
-		pr_info("[%d/%d] %s", i + 1, nr, topo_cni_name(cnis[i]));
-		rc = run_datapath(&c, &results[i]);
-		/* Each datapath's topology goes before the next one is built. */
-		teardown_all();
-		if (rc)
-			failed++;
-	}
-
-	out_init(opt_json);
-	out_object_begin(NULL);
-	out_string("run", "netprof compare (run %s)", base_run);
-	out_text(": the request path's figures are per packet\n\n");
-	out_text("%-14s %-9s %9s %9s %11s %8s %6s %6s %5s %5s %5s %5s %6s %5s %5s %5s %6s\n",
-		 "datapath", "workload", "p50 us", "p99 us", "trans/s", "Gbit/s", "cpu", "client",
-		 "hops", "veth", "mvlan", "nf", "nf us", "blog", "sirq", "fib", "fn us");
-	out_array_begin("rows");
-	for (int w = 0; w < base.nr_workloads; w++)
-		for (int i = 0; i < nr; i++)
-			if (w < results[i].nr_workloads)
-				print_compare_row(&results[i], w);
-	out_array_end();
-	print_category_table(results, nr, base.nr_workloads,
-			     "Where the cycles went (% of the run's samples; categories over 1% anywhere)",
-			     cpu_share, 1.0, " %8.1f");
-	print_category_table(results, nr, base.nr_workloads,
-			     "Kernel function self time per packet, by category (us; over 0.01 anywhere)",
-			     func_self_us, 0.01, " %8.3f");
-	out_string("results", "\nfull reports: %s/", RESULTS_ROOT);
-	out_text("%s-<datapath>/report.txt\n", base_run);
-	out_object_end();
-	out_finish();
-	for (int i = 0; i < nr; i++)
-		run_result_free(&results[i]);
-	return failed ? 1 : 0;
-}
-
-/* ---- report ---- */
-
-static void report_help(void)
-{
-	printf("Usage: netprof report [RUN | DIR] [--json]\n"
-	       "\n"
-	       "Prints a saved run's report: results/<RUN>/report.txt, or report.json with\n"
-	       "--json. Without an argument, the newest run under results/.\n"
-	       "\n"
-	       "Examples:\n"
-	       "  netprof report\n"
-	       "  netprof report cilium-1a2b --json | jq '.workloads[0].hops.paths'\n");
-}
-
-static int newest_run(char *out, size_t len)
-{
-	DIR *d = opendir(RESULTS_ROOT);
-	struct dirent *e;
-	time_t best = 0;
-	int found = -ENOENT;
-
-	if (!d)
-		return -ENOENT;
-	while ((e = readdir(d))) {
-		char path[PATH_MAX];
-		struct stat st;
-
-		snprintf(path, sizeof(path), "%s/%s/report.txt", RESULTS_ROOT, e->d_name);
-		if (e->d_name[0] == '.' || stat(path, &st) || st.st_mtime < best)
-			continue;
-		best = st.st_mtime;
-		snprintf(out, len, "%s/%s", RESULTS_ROOT, e->d_name);
-		found = 0;
-	}
-	closedir(d);
-	return found;
-}
-
-int cmd_report(int argc, char **argv)
-{
-	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, {} };
-	char dir[PATH_MAX], path[PATH_MAX + 16], buf[65536];
-	struct stat st;
-	size_t n;
-	FILE *f;
-	int opt;
-
-	while ((opt = cli_next_opt("report", argc, argv, ":vh", longopts)) != -1) {
-		if (opt == CLI_ERROR)
-			return EXIT_USAGE;
-		if (opt == CLI_HELP) {
-			report_help();
-			return 0;
-		}
-	}
-	if (argc - optind > 1) {
-		usage_error("report: give one run (see 'netprof report -h')");
-		return EXIT_USAGE;
-	}
-	if (optind < argc) {
-		const char *arg = argv[optind];
-
-		if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
-			snprintf(dir, sizeof(dir), "%s", arg);
-		else
-			snprintf(dir, sizeof(dir), "%s/%s", RESULTS_ROOT, arg);
-	} else if (newest_run(dir, sizeof(dir))) {
-		fprintf(stderr, "netprof report: no runs under %s/ (run 'sudo netprof run --cni cilium')\n",
-			RESULTS_ROOT);
-		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/report.%s", dir, opt_json ? "json" : "txt");
-	f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "netprof report: cannot read %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, stdout);
-	fclose(f);
-	return 0;
 }

@@ -8,7 +8,7 @@
 #include "lib/log.h"
 #include "lib/output.h"
 
-/* user/categories.conf, as a C string made at build time. */
+/* categories.conf beside this file, as a C string made at build time. */
 static const char default_rules[] =
 #include "categories_default.h"
 	;
@@ -216,12 +216,34 @@ int categories_classify(const struct categories *c, const char *const *frames, i
 	return categories_count(c) - 1;	/* other */
 }
 
+int categories_tally_profile(const struct categories *c, const struct folded_profile *p,
+			     struct category_totals *t)
+{
+	const char **frames = calloc(p->max_depth + 1, sizeof(*frames));
+	const struct folded_node *n;
+
+	memset(t, 0, sizeof(*t));
+	if (!frames)
+		return -ENOMEM;
+	for (n = folded_next(&p->root, true); n; n = folded_next(n, true)) {
+		const struct folded_node *f = n;
+		int depth = n->depth;
+
+		if (!n->self)
+			continue;
+		for (int i = depth - 1; i >= 0 && f && f->parent; i--, f = f->parent)
+			frames[i] = f->name;
+		t->samples[categories_classify(c, frames, depth)] += n->self;
+		t->total += n->self;
+	}
+	free(frames);
+	return 0;
+}
+
 int categories_tally_folded(const struct categories *c, FILE *folded, const char *name,
 			    struct category_totals *t)
 {
 	struct folded_profile prof;
-	const struct folded_node *n;
-	const char **frames = NULL;
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -233,27 +255,9 @@ int categories_tally_folded(const struct categories *c, FILE *folded, const char
 			pr_warn("%s", prof.errors[i]);
 		if (prof.nr_errors > prof.nr_kept_errors)
 			pr_warn("%s: %zu more errors", name, prof.nr_errors - prof.nr_kept_errors);
-		goto out;
+	} else {
+		err = categories_tally_profile(c, &prof, t);
 	}
-	frames = calloc(prof.max_depth + 1, sizeof(*frames));
-	if (!frames) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* Every frame path with samples of its own is one stack. */
-	for (n = folded_next(&prof.root, true); n; n = folded_next(n, true)) {
-		const struct folded_node *f = n;
-		int depth = n->depth;
-
-		if (!n->self)
-			continue;
-		for (int i = depth - 1; i >= 0 && f && f->parent; i--, f = f->parent)
-			frames[i] = f->name;
-		t->samples[categories_classify(c, frames, depth)] += n->self;
-		t->total += n->self;
-	}
-out:
-	free(frames);
 	folded_profile_free(&prof);
 	return err;
 }

@@ -166,6 +166,60 @@ int folded_add_stack(struct folded_profile *p, const char *const frames[], size_
 	return 0;
 }
 
+/* A copy of frame as folded_write_line() writes it. */
+static char *replaced_frame(const char *frame)
+{
+	char *copy;
+
+	if (!frame || !*frame)
+		return strdup(FOLDED_EMPTY_FRAME);
+	copy = strdup(frame);
+	for (char *c = copy; c && *c; c++)
+		if (*c == ';')
+			*c = FOLDED_SEPARATOR_REPLACEMENT;
+		else if (*c == '\n')
+			*c = FOLDED_NEWLINE_REPLACEMENT;
+	return copy;
+}
+
+int folded_add_stack_replacing(struct folded_profile *p, const char *const frames[], size_t n,
+			       uint64_t count)
+{
+	const char **clean;
+	char **copies;
+	size_t ok = 0;
+	int rc = 0;
+
+	while (ok < n && frame_ok(frames[ok]))
+		ok++;
+	/* Most stacks are clean throughout: no copies then. */
+	if (ok == n || count == 0)
+		return folded_add_stack(p, frames, n, count);
+	clean = calloc(n, sizeof(*clean));
+	copies = calloc(n, sizeof(*copies));
+	if (!clean || !copies) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		clean[i] = frames[i];
+		if (frame_ok(frames[i]))
+			continue;
+		copies[i] = replaced_frame(frames[i]);
+		clean[i] = copies[i];
+		if (!copies[i])
+			rc = -ENOMEM;
+	}
+	if (!rc)
+		rc = folded_add_stack(p, clean, n, count);
+out:
+	for (size_t i = 0; copies && i < n; i++)
+		free(copies[i]);
+	free(copies);
+	free(clean);
+	return rc;
+}
+
 static int by_name(const void *a, const void *b)
 {
 	const struct folded_node *x = *(const struct folded_node *const *)a;

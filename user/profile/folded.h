@@ -84,6 +84,13 @@ int folded_parse(struct folded_profile *p, FILE *f, const char *source);
  */
 int folded_add_stack(struct folded_profile *p, const char *const frames[], size_t n,
 		     uint64_t count);
+/*
+ * folded_add_stack for frames as they come (symbol names, a process name):
+ * each is first made what folded_write_line() would write, so the tree is
+ * the one that writing the stack and parsing it back would give.
+ */
+int folded_add_stack_replacing(struct folded_profile *p, const char *const frames[], size_t n,
+			       uint64_t count);
 void folded_sort(struct folded_profile *p);
 
 /* The child of n called name, or NULL (binary search: the tree must be sorted). */

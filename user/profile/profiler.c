@@ -1,7 +1,7 @@
 /*
  * The stack sampler's user side: one perf event per CPU (hardware cycles,
  * else cpu-clock) with bpf/profile.bpf.c attached, then the counted stacks
- * symbolized into the folded format, keeping what serves the run.
+ * symbolized into a folded-stacks tree, keeping what serves the run.
  */
 #include <errno.h>
 #include <linux/perf_event.h>
@@ -149,7 +149,7 @@ static bool serves_traffic(const struct ksyms *ks, const __u64 *ips, int n)
 	return false;
 }
 
-int profiler_write_folded(struct profiler *p, FILE *f, struct profile_stats *st)
+int profiler_collect(struct profiler *p, struct folded_profile *stacks, struct profile_stats *st)
 {
 	int counts_fd = bpf_map__fd(p->skel->maps.counts);
 	int stacks_fd = bpf_map__fd(p->skel->maps.stacks);
@@ -187,7 +187,7 @@ int profiler_write_folded(struct profiler *p, FILE *f, struct profile_stats *st)
 		memset(ips, 0, sizeof(ips));
 		memset(uips, 0, sizeof(uips));
 		/* A kernel-mode sample whose stack collided in the stack map is
-		 * counted as lost, not written: with only its user frames it would
+		 * counted as lost, not kept: with only its user frames it would
 		 * land in "other" and skew the shares. */
 		if (key.kstack < 0 && key.kstack != -EFAULT)
 			continue;
@@ -223,12 +223,26 @@ int profiler_write_folded(struct profiler *p, FILE *f, struct profile_stats *st)
 			snprintf(kframes[j], sizeof(kframes[j]), "%s_[k]", name ? name : "[unknown]");
 			frames[n++] = kframes[j];
 		}
-		err = folded_write_line(f, frames, n, count);
+		err = folded_add_stack_replacing(stacks, frames, n, count);
 		if (err)
 			break;
 	}
 	ksyms_free(ks);
 	usyms_free(us);
+	folded_sort(stacks);
+	return err;
+}
+
+int profiler_write_folded(struct profiler *p, FILE *f, struct profile_stats *st)
+{
+	struct folded_profile stacks;
+	int err;
+
+	folded_profile_init(&stacks, 0);
+	err = profiler_collect(p, &stacks, st);
+	if (!err)
+		err = folded_write_profile(f, &stacks);
+	folded_profile_free(&stacks);
 	return err ? err : ferror(f) ? -EIO : 0;
 }
 

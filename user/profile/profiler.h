@@ -1,6 +1,6 @@
 /*
- * On-CPU stack sampling for a run (issue #6): every CPU, the run's tasks
- * plus the softirq work serving its traffic, written as folded stacks.
+ * On-CPU stack sampling for a run: every CPU, the run's tasks plus the
+ * softirq work serving its traffic, as a folded-stacks tree.
  */
 #ifndef NETPROF_PROFILER_H
 #define NETPROF_PROFILER_H
@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 struct profiler;
+struct folded_profile;
 
 struct profiler_opts {
 	const char *cgroup_path;	/* the run's cgroup: its tasks are "the run" */
@@ -30,7 +31,13 @@ int profiler_open(struct profiler **out, const struct profiler_opts *o);
 const char *profiler_event(const struct profiler *p);
 /* Ends sampling (the counts stay readable). */
 void profiler_stop(struct profiler *p);
-/* Stops sampling, then symbolizes (while the run's processes live). */
+/*
+ * Stops sampling, then symbolizes (while the run's processes live) into
+ * `stacks` (initialised by the caller; sorted on return): the process name,
+ * the user frames outermost first, then the kernel frames with "_[k]".
+ */
+int profiler_collect(struct profiler *p, struct folded_profile *stacks, struct profile_stats *st);
+/* The same, written to f as folded lines (one per distinct stack, sorted). */
 int profiler_write_folded(struct profiler *p, FILE *f, struct profile_stats *st);
 void profiler_print_stats(const struct profile_stats *st);
 void profiler_close(struct profiler *p);

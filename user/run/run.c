@@ -2,8 +2,9 @@
  * One profiled run of one datapath (see run.h). The order matters:
  * the topology first, then this process joins the run's cgroup (so sock_ops
  * and the context-switch count see exactly the load generator), then the
- * server, then the probes, then the workloads. Teardown runs in the reverse
- * order on every path, through teardown.h.
+ * server, then the probes, then the workloads. run_datapath undoes it all in
+ * the reverse order before it returns, on every path; each step is also in
+ * teardown.h's registry until then, for an exit() on the way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +24,10 @@
 #include "lib/log.h"
 #include "lib/netns.h"
 #include "lib/output.h"
-#include "run/run.h"
 #include "lib/teardown.h"
+#include "profile/folded.h"
+#include "run/run.h"
+#include "run/run_report.h"
 
 void run_config_defaults(struct run_config *c)
 {
@@ -45,7 +48,15 @@ void run_config_defaults(struct run_config *c)
 	c->nr_workloads = 2;
 }
 
+/* A step to undo: its teardown.h handle, and the function should it have none. */
+struct run_undo {
+	int handle;
+	teardown_fn fn;
+};
+
 struct run_state {
+	struct run_undo undo[8];	/* six steps at most: topology to function timer */
+	int nr_undo;
 	struct profiler *prof;
 	struct categories *cats;
 	struct hops_snapshot *snaps[RUN_MAX_WORKLOADS];
@@ -63,6 +74,25 @@ struct run_state {
 	const char *wire[4];
 	int nr_wire;
 };
+
+/* fn(s) is due when run_datapath returns, or at exit() should that come first. */
+static void undo_later(struct run_state *s, teardown_fn fn)
+{
+	s->undo[s->nr_undo++] = (struct run_undo){ teardown_register(fn, s), fn };
+}
+
+/* Newest first, and out of the registry: s lives on run_datapath's stack. */
+static void undo_all(struct run_state *s)
+{
+	while (s->nr_undo > 0) {
+		struct run_undo *u = &s->undo[--s->nr_undo];
+
+		if (u->handle >= 0)
+			teardown_run_one(u->handle);
+		else
+			u->fn(s);
+	}
+}
 
 static void teardown_topo(void *arg)
 {
@@ -139,7 +169,7 @@ static int start_server(struct run_state *s, const struct loadgen_server_opts *s
 	if (read(ready[0], &c, 1) != 1)
 		c = 0;
 	close(ready[0]);
-	teardown_register(stop_server, s);
+	undo_later(s, stop_server);
 	return c == 'K' ? 0 : -EIO;
 }
 
@@ -169,41 +199,30 @@ static void free_categories(void *arg)
 	s->cats = NULL;
 }
 
-/* The workload's stacks to results/<run>/stacks-<workload>.folded, and its categories. */
+/* The workload's stacks to results/<run>/stacks-<n>-<workload>.folded, and its categories. */
 static void save_profile(const struct run_config *c, struct run_state *s,
 			 struct run_workload_result *w, int index)
 {
-	FILE *f;
+	struct folded_profile stacks;
+	FILE *f = NULL;
+	int err;
 
 	if (c->results_dir[0] && mkdir_p(c->results_dir) == 0)
 		snprintf(w->folded, sizeof(w->folded), "%s/stacks-%d-%s.folded", c->results_dir,
 			 index + 1, lg_workload_name(w->lg.workload));
-	f = w->folded[0] ? fopen(w->folded, "w+") : tmpfile();
-	if (!f) {
+	if (w->folded[0] && !(f = fopen(w->folded, "w"))) {
 		pr_warn("cannot write %s: %s", w->folded, strerror(errno));
 		return;
 	}
-	if (profiler_write_folded(s->prof, f, &w->prof) == 0) {
-		rewind(f);
-		w->have_profile = categories_tally_folded(s->cats, f, w->folded, &w->cats) == 0;
-	}
-	fclose(f);
-}
-
-static void print_profile(const struct run_state *s, const struct run_workload_result *w)
-{
-	double tx = w->lg.client.win_transactions, packets = w->hops.packets_followed;
-
-	out_object_begin("profile");
-	out_text("\n");
-	profiler_print_stats(&w->prof);
-	out_string("folded", w->folded[0] ? "folded stacks: %s (netprof flame FILE -o out.svg)\n" : NULL,
-		   w->folded);
-	out_text("Where the cycles went (%s):\n", tx > 0 ? "samples per transaction" :
-		 packets > 0 ? "samples per followed packet" : "samples");
-	categories_print(s->cats, &w->cats, tx > 0 ? tx : packets,
-			 tx > 0 ? "transaction" : "packet");
-	out_object_end();
+	folded_profile_init(&stacks, 0);
+	err = profiler_collect(s->prof, &stacks, &w->prof);
+	if (!err && f && (folded_write_profile(f, &stacks) || fflush(f)))
+		err = -EIO;
+	if (!err)
+		w->have_profile = categories_tally_profile(s->cats, &stacks, &w->cats) == 0;
+	folded_profile_free(&stacks);
+	if (f)
+		fclose(f);
 }
 
 static void close_tracer(void *arg)
@@ -355,115 +374,163 @@ static int measure_overhead(struct run_state *s, const struct run_config *c,
 	return 0;
 }
 
-static void print_overhead(const struct run_workload_result *w)
+/* The report as text or JSON, in memory (NULL, and a warning: out of memory). */
+static char *render_report(const struct run_report *r, bool json, size_t *len)
 {
-	bool stream = w->lg.workload == LG_STREAM || w->lg.workload == LG_PUSH;
-	double with = stream ? w->traced_gbps : w->traced_tps;
-	double without = stream ? w->untraced_gbps : w->untraced_tps;
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
 
-	out_object_begin("overhead");
-	out_string("figure", "Probe overhead (%s", stream ? "Gbit/s" : "transactions/s");
-	out_uint("rounds", ", mean of %llu alternating rounds)", (unsigned long long)w->rounds);
-	out_double("without_probes", ": without probes %.2f", without);
-	out_double("with_probes", ", with %.2f", with);
-	out_double("ratio", ", ratio %.3f\n", without > 0 ? with / without : NAN);
-	out_object_end();
-}
-
-static void print_report(const struct run_config *c, struct run_state *s,
-			 const struct run_result *res)
-{
-	const struct topo *t = s->topo;
-
-	out_object_begin(NULL);
-	out_string("cni", "netprof run: %s", topo_cni_name(t->opts.cni));
-	out_string("placement", ", %s", t->opts.same_node ? "same-node" : "cross-node");
-	out_string("target", ", to a %s", t->opts.target_service ? "ClusterIP" : "pod");
-	out_string("run", " (run %s)\n", t->opts.run);
-	out_string("client", "client %s", t->client.ip_str);
-	out_string("client_netns", " (%s)", t->client.netns);
-	out_string("server", " -> server %s", t->server.ip_str);
-	out_string("server_netns", " (%s)", t->server.netns);
-	out_string("dialed", ", dialed %s", t->dst_str);
-	out_uint("port", ":%llu\n", t->dst_port);
-	out_bool("partial", res->partial ? "PARTIAL RUN: %s\n" : NULL, res->partial);
-	out_array_begin("workloads");
-	for (int i = 0; i < res->nr_workloads; i++) {
-		const struct run_workload_result *w = &res->w[i];
-
-		out_object_begin(NULL);
-		out_string("workload", "\n== %s ==\n", lg_workload_name(w->lg.workload));
-		if (c->overhead) {
-			print_overhead(w);
-			out_object_end();
-			continue;
-		}
-		out_key("load");
-		loadgen_print_result(&w->lg);
-		if (w->have_profile)
-			print_profile(s, w);
-		if (s->tracer && s->snaps[i]) {
-			out_text("\n");
-			hops_print(s->tracer, s->snaps[i], w->lg.seconds,
-				   w->lg.client.win_transactions);
-		} else {
-			out_string("hops", c->trace ? NULL : "\nHop tracer off (--no-trace)\n",
-				   "off");
-		}
-		if (s->ftimer) {
-			out_text("\n");
-			func_timer_print(s->ftimer, s->fsnaps[i], w->ip_packets,
-					 w->lg.client.transactions, s->cats);
-		}
-		out_object_end();
+	if (!f) {
+		pr_warn("cannot render the report: %s", strerror(errno));
+		return NULL;
 	}
-	out_array_end();
-	out_object_end();
+	out_to(f, json);
+	run_report_print(r);
+	out_finish();
+	fclose(f);
+	return text;
 }
 
-/* The report on stdout, and as report.txt and report.json in the results. */
-static void write_reports(const struct run_config *c, struct run_state *s,
-			  const struct run_result *res)
+/*
+ * The report on stdout, and as report.txt and report.json in the results:
+ * each format rendered once, so stdout and its file hold the same bytes.
+ */
+static void write_reports(const struct run_config *c, const struct run_report *r)
 {
-	char path[PATH_MAX];
+	bool save = c->results_dir[0], shown = !c->quiet;
+	char *text[2] = {}, path[PATH_MAX];
+	size_t len[2] = {};
 	FILE *f;
 
-	if (!c->quiet) {
-		out_init(c->json);
-		print_report(c, s, res);
-		out_finish();
+	for (int json = 0; json < 2; json++)
+		if (save || (shown && json == c->json))
+			text[json] = render_report(r, json, &len[json]);
+	out_init(c->json);
+	if (shown && text[c->json]) {
+		fwrite(text[c->json], 1, len[c->json], stdout);
+		fflush(stdout);
 	}
-	if (!c->results_dir[0])
-		return;
-	if (mkdir_p(c->results_dir) < 0) {
+	if (save && mkdir_p(c->results_dir) < 0) {
 		pr_warn("cannot create %s: %s", c->results_dir, strerror(errno));
-		return;
+		save = false;
 	}
-	for (int json = 0; json < 2; json++) {
+	for (int json = 0; save && json < 2; json++) {
 		snprintf(path, sizeof(path), "%s/report.%s", c->results_dir, json ? "json" : "txt");
 		f = fopen(path, "w");
 		if (!f) {
 			pr_warn("cannot write %s: %s", path, strerror(errno));
 			continue;
 		}
-		out_to(f, json);
-		print_report(c, s, res);
-		out_finish();
+		if (text[json])
+			fwrite(text[json], 1, len[json], f);
 		fclose(f);
 	}
-	out_init(c->json);
-	pr_info("report written to %s/report.txt and report.json", c->results_dir);
+	if (save)
+		pr_info("report written to %s/report.txt and report.json", c->results_dir);
+	free(text[0]);
+	free(text[1]);
+}
+
+/* The workloads, one after the other, with the probes attached once. */
+static int run_workloads(const struct run_config *c, struct run_state *s, struct run_result *res)
+{
+	int err;
+
+	for (int i = 0; i < c->nr_workloads && !stop_requested(); i++) {
+		struct run_workload_result *w = &res->w[i];
+		int64_t packets_before, packets_after;
+		struct loadgen_opts o;
+
+		aim(s, &c->workloads[i], &o);
+		if (c->overhead) {
+			/* A/B only: the probes come and go between rounds. */
+			w->lg.workload = o.workload;
+			res->nr_workloads = i + 1;
+			if (measure_overhead(s, c, &o, w)) {
+				res->partial = true;
+				break;
+			}
+			continue;
+		}
+		if (c->trace && !s->tracer) {
+			struct hops_target t = tracer_target(c, s);
+
+			pr_info("attaching probes to %d namespaces", s->nr_netns);
+			if (hops_open(&s->tracer, &t))
+				return -1;
+			undo_later(s, close_tracer);
+		}
+		if (!s->ftimer && c->funcs.mode != FUNC_PROBE_OFF) {
+			pr_info("attaching function probes");
+			s->ftimer = open_func_timer(c, s);
+			if (!s->ftimer)
+				return -1;
+			undo_later(s, close_func_timer);
+		}
+		if (s->tracer)
+			hops_reset(s->tracer);
+		func_timer_reset(s->ftimer);
+		packets_before = endpoint_packets(s);
+		if (c->profile && s->cats) {
+			struct profiler_opts po = { .cgroup_path = s->joined_cgroup ? s->topo->cgroup : NULL,
+						    .freq = c->profile_freq };
+
+			if (profiler_open(&s->prof, &po))
+				pr_warn("stack sampling unavailable: no CPU profile for %s",
+					lg_workload_name(o.workload));
+		}
+		pr_info("running %s for %.0f s (+%.0f s warm-up)", lg_workload_name(o.workload),
+			o.duration_ns / 1e9, o.warmup_ns / 1e9);
+		err = loadgen_client_run(&o, &w->lg);
+		res->nr_workloads = i + 1;
+		packets_after = endpoint_packets(s);
+		w->ip_packets = packets_before >= 0 && packets_after >= packets_before ?
+			packets_after - packets_before : 0;
+		if (func_timer_active(s->ftimer)) {
+			s->fsnaps[i] = func_timer_snapshot(s->ftimer);
+			func_timer_summarize(s->ftimer, s->fsnaps[i], w->ip_packets, s->cats, &w->funcs);
+		}
+		if (s->prof) {
+			save_profile(c, s, w, i);
+			profiler_close(s->prof);
+			s->prof = NULL;
+		}
+		if (s->tracer) {
+			s->snaps[i] = hops_snapshot(s->tracer);
+			if (s->snaps[i]) {
+				hops_summarize(s->tracer, s->snaps[i], &w->hops);
+				w->have_hops = true;
+			}
+		}
+		if (err) {
+			res->partial = true;
+			pr_warn("%s did not complete: %s", lg_workload_name(o.workload), w->lg.error);
+			break;
+		}
+	}
+	return 0;
+}
+
+static void print_reports(const struct run_config *c, const struct run_state *s,
+			  const struct run_result *res)
+{
+	struct run_report r = { .config = c, .result = res, .cats = s->cats,
+				.tracer = s->tracer, .ftimer = s->ftimer };
+
+	for (int i = 0; i < RUN_MAX_WORKLOADS; i++) {
+		r.hops[i] = s->snaps[i];
+		r.funcs[i] = s->fsnaps[i];
+	}
+	write_reports(c, &r);
 }
 
 int run_datapath(const struct run_config *c, struct run_result *res)
 {
-	static struct run_state s;
 	struct loadgen_server_opts so = { .port = LOADGEN_DEFAULT_PORT };
-	int err;
+	struct run_state s = { .topo = &res->topo };
+	int err, rc = 1;
 
-	memset(&s, 0, sizeof(s));
 	memset(res, 0, sizeof(*res));
-	s.topo = &res->topo;
 	if (topo_opts_check(&c->topo))
 		return EXIT_USAGE;
 
@@ -478,13 +545,13 @@ int run_datapath(const struct run_config *c, struct run_result *res)
 		return 1;
 	}
 	s.topo_built = true;
-	teardown_register(teardown_topo, &s);
+	undo_later(&s, teardown_topo);
 	collect_namespaces(&s);
 
 	if (cgroup_of_self(s.old_cgroup, sizeof(s.old_cgroup)) == 0 &&
 	    cgroup_add_pid(s.topo->cgroup, getpid()) == 0) {
 		s.joined_cgroup = true;
-		teardown_register(leave_cgroup, &s);
+		undo_later(&s, leave_cgroup);
 	} else {
 		pr_warn("cannot join the run's cgroup %s: no sock_ops or context-switch figures",
 			s.topo->cgroup);
@@ -495,99 +562,30 @@ int run_datapath(const struct run_config *c, struct run_result *res)
 	/* The profile and the function timings both sort into categories. */
 	if (c->profile || c->funcs.mode != FUNC_PROBE_OFF) {
 		s.cats = categories_load(c->categories[0] ? c->categories : NULL);
-		if (!s.cats)
-			return c->categories[0] ? EXIT_USAGE : 1;
+		if (!s.cats) {
+			rc = c->categories[0] ? EXIT_USAGE : 1;
+			goto out;
+		}
 		for (int k = 0; k < categories_count(s.cats) && k < CAT_MAX; k++)
 			snprintf(res->cat_names[k], sizeof(res->cat_names[k]), "%s",
 				 categories_name(s.cats, k));
-		teardown_register(free_categories, &s);
+		undo_later(&s, free_categories);
 	}
-	err = start_server(&s, &so);
-	if (err) {
+	if (start_server(&s, &so)) {
 		pr_warn("cannot start the load generator's server in %s", so.netns);
-		return 1;
+		goto out;
 	}
-
-	for (int i = 0; i < c->nr_workloads && !stop_requested(); i++) {
-		struct run_workload_result *w = &res->w[i];
-		int64_t packets_before, packets_after;
-		struct loadgen_opts o;
-
-		aim(&s, &c->workloads[i], &o);
-		if (c->overhead) {
-			/* A/B only: the probes come and go between rounds. */
-			w->lg.workload = o.workload;
-			res->nr_workloads = i + 1;
-			if (measure_overhead(&s, c, &o, w)) {
-				res->partial = true;
-				break;
-			}
-			continue;
-		}
-		if (c->trace && !s.tracer) {
-			struct hops_target t = tracer_target(c, &s);
-
-			pr_info("attaching probes to %d namespaces", s.nr_netns);
-			if (hops_open(&s.tracer, &t))
-				return 1;
-			teardown_register(close_tracer, &s);
-		}
-		if (!s.ftimer && c->funcs.mode != FUNC_PROBE_OFF) {
-			pr_info("attaching function probes");
-			s.ftimer = open_func_timer(c, &s);
-			if (!s.ftimer)
-				return 1;
-			teardown_register(close_func_timer, &s);
-		}
-		if (s.tracer)
-			hops_reset(s.tracer);
-		func_timer_reset(s.ftimer);
-		packets_before = endpoint_packets(&s);
-		if (c->profile && s.cats) {
-			struct profiler_opts po = { .cgroup_path = s.joined_cgroup ? s.topo->cgroup : NULL,
-						    .freq = c->profile_freq };
-
-			if (profiler_open(&s.prof, &po))
-				pr_warn("stack sampling unavailable: no CPU profile for %s",
-					lg_workload_name(o.workload));
-		}
-		pr_info("running %s for %.0f s (+%.0f s warm-up)", lg_workload_name(o.workload),
-			o.duration_ns / 1e9, o.warmup_ns / 1e9);
-		err = loadgen_client_run(&o, &w->lg);
-		res->nr_workloads = i + 1;
-		packets_after = endpoint_packets(&s);
-		w->ip_packets = packets_before >= 0 && packets_after >= packets_before ?
-			packets_after - packets_before : 0;
-		if (func_timer_active(s.ftimer)) {
-			s.fsnaps[i] = func_timer_snapshot(s.ftimer);
-			func_timer_summarize(s.ftimer, s.fsnaps[i], w->ip_packets, s.cats, &w->funcs);
-		}
-		if (s.prof) {
-			save_profile(c, &s, w, i);
-			profiler_close(s.prof);
-			s.prof = NULL;
-		}
-		if (s.tracer) {
-			s.snaps[i] = hops_snapshot(s.tracer);
-			if (s.snaps[i]) {
-				hops_summarize(s.tracer, s.snaps[i], &w->hops);
-				w->have_hops = true;
-			}
-		}
-		if (err) {
-			res->partial = true;
-			pr_warn("%s did not complete: %s", lg_workload_name(o.workload), w->lg.error);
-			break;
-		}
-	}
-	write_reports(c, &s, res);
+	if (run_workloads(c, &s, res))
+		goto out;
+	print_reports(c, &s, res);
+	rc = res->partial ? 1 : 0;
+out:
 	for (int i = 0; i < RUN_MAX_WORKLOADS; i++) {
 		hops_snapshot_free(s.snaps[i]);
-		s.snaps[i] = NULL;
 		func_snapshot_free(s.fsnaps[i]);
-		s.fsnaps[i] = NULL;
 	}
-	return res->partial ? 1 : 0;
+	undo_all(&s);
+	return rc;
 }
 
 void run_result_free(struct run_result *res)

@@ -1,0 +1,100 @@
+/* A run's report (see run_report.h), written from the run's results only. */
+#include <math.h>
+
+#include "lib/output.h"
+#include "run/run_report.h"
+
+/*
+ * Samples per transaction where the workload has transactions, else per
+ * IP packet the two endpoints sent: the function timer's "per packet" too,
+ * and a count that exists with or without the hop tracer.
+ */
+static void print_profile(const struct categories *cats, const struct run_workload_result *w)
+{
+	double tx = w->lg.client.win_transactions, packets = w->ip_packets;
+
+	out_object_begin("profile");
+	out_text("\n");
+	profiler_print_stats(&w->prof);
+	out_string("folded", w->folded[0] ? "folded stacks: %s (netprof flame FILE -o out.svg)\n" : NULL,
+		   w->folded);
+	out_string("samples_per", NULL, tx > 0 ? "transaction" : packets > 0 ? "ip_packet" : NULL);
+	if (tx > 0)
+		out_text("Where the cycles went (samples per transaction):\n");
+	else if (packets > 0)
+		out_text("Where the cycles went (samples per packet = per IP packet the endpoints "
+			 "sent, %.0f):\n", packets);
+	else
+		out_text("Where the cycles went (samples):\n");
+	categories_print(cats, &w->cats, tx > 0 ? tx : packets, tx > 0 ? "transaction" : "packet");
+	out_object_end();
+}
+
+static void print_overhead(const struct run_workload_result *w)
+{
+	bool stream = w->lg.workload == LG_STREAM || w->lg.workload == LG_PUSH;
+	double with = stream ? w->traced_gbps : w->traced_tps;
+	double without = stream ? w->untraced_gbps : w->untraced_tps;
+
+	out_object_begin("overhead");
+	out_string("figure", "Probe overhead (%s", stream ? "Gbit/s" : "transactions/s");
+	out_uint("rounds", ", mean of %llu alternating rounds)", (unsigned long long)w->rounds);
+	out_double("without_probes", ": without probes %.2f", without);
+	out_double("with_probes", ", with %.2f", with);
+	out_double("ratio", ", ratio %.3f\n", without > 0 ? with / without : NAN);
+	out_object_end();
+}
+
+static void print_workload(const struct run_report *r, int i)
+{
+	const struct run_config *c = r->config;
+	const struct run_workload_result *w = &r->result->w[i];
+
+	out_object_begin(NULL);
+	out_string("workload", "\n== %s ==\n", lg_workload_name(w->lg.workload));
+	if (c->overhead) {
+		print_overhead(w);
+		out_object_end();
+		return;
+	}
+	out_key("load");
+	loadgen_print_result(&w->lg);
+	if (w->have_profile)
+		print_profile(r->cats, w);
+	if (r->tracer && r->hops[i]) {
+		out_text("\n");
+		hops_print(r->tracer, r->hops[i], w->lg.seconds, w->lg.client.win_transactions);
+	} else {
+		out_string("hops", c->trace ? NULL : "\nHop tracer off (--no-trace)\n", "off");
+	}
+	if (r->ftimer) {
+		out_text("\n");
+		func_timer_print(r->ftimer, r->funcs[i], w->ip_packets, w->lg.client.transactions,
+				 r->cats);
+	}
+	out_object_end();
+}
+
+void run_report_print(const struct run_report *r)
+{
+	const struct run_result *res = r->result;
+	const struct topo *t = &res->topo;
+
+	out_object_begin(NULL);
+	out_string("cni", "netprof run: %s", topo_cni_name(t->opts.cni));
+	out_string("placement", ", %s", t->opts.same_node ? "same-node" : "cross-node");
+	out_string("target", ", to a %s", t->opts.target_service ? "ClusterIP" : "pod");
+	out_string("run", " (run %s)\n", t->opts.run);
+	out_string("client", "client %s", t->client.ip_str);
+	out_string("client_netns", " (%s)", t->client.netns);
+	out_string("server", " -> server %s", t->server.ip_str);
+	out_string("server_netns", " (%s)", t->server.netns);
+	out_string("dialed", ", dialed %s", t->dst_str);
+	out_uint("port", ":%llu\n", t->dst_port);
+	out_bool("partial", res->partial ? "PARTIAL RUN: %s\n" : NULL, res->partial);
+	out_array_begin("workloads");
+	for (int i = 0; i < res->nr_workloads; i++)
+		print_workload(r, i);
+	out_array_end();
+	out_object_end();
+}
