@@ -109,6 +109,8 @@ run_tests() {
 		T_SKIP_FILE=$(mktemp)
 		T_DEFER_FILE=$(mktemp)
 		T_TMP=$(mktemp -d /tmp/netprof-test.XXXXXX)
+		# Searchable by all, as /tmp is: tests hand directories to other uids.
+		chmod 755 "$T_TMP"
 		log=$(mktemp)
 		rc=0
 		( set -e; export TMPDIR=$T_TMP; "$fn" ) >"$log" 2>&1 || rc=$?
