@@ -79,34 +79,31 @@ static int validate_only(const char *only)
 	return 0;
 }
 
+struct check_args {
+	const char *only;
+};
+
+static const struct cli_option check_options[] = {
+	{ "only", 0, CLI_STRING, CLI_FIELD(struct check_args, only) },
+	{}
+};
+
 int cmd_check(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "only", required_argument, NULL, 'o' },
-		CLI_COMMON_LONGOPTS,
-		{}
-	};
 	static struct check_fixture ctx;
 	struct check_result results[CHECK_MAX_PROBES];
 	unsigned yes = 0, no = 0, partly = 0;
-	const char *only = NULL, *group = "";
+	struct check_args a = {};
+	const struct cli_group groups[] = { CLI_GROUP(check_options, &a), {} };
+	const struct cli_spec spec = { "check", help, groups, .no_operands = true };
+	const char *only, *group = "";
 	struct utsname uts;
-	int opt;
+	enum cli_result rc;
 
-	while ((opt = cli_next_opt("check", argc, argv, ":vh", longopts)) != -1) {
-		switch (opt) {
-		case CLI_ERROR:
-			return EXIT_USAGE;
-		case CLI_HELP:
-			help();
-			return 0;
-		case 'o':
-			only = optarg;
-			break;
-		}
-	}
-	if (!cli_no_args("check", argc, argv))
-		return EXIT_USAGE;
+	rc = cli_parse(&spec, argc, argv);
+	if (rc != CLI_PARSED)
+		return cli_exit_code(rc);
+	only = a.only;
 	if (only && validate_only(only) < 0)
 		return EXIT_USAGE;
 	if (!cli_require_caps())

@@ -86,64 +86,62 @@ static void print_interval(const struct loadgen_opts *o, double t, double gbps, 
 	fflush(stdout);
 }
 
+/* Options are parsed before the workload is known: kept aside as given. */
+struct load_args {
+	const char *server, *port, *parallel, *threads, *size, *response, *duration, *warmup,
+		   *interval, *timeout, *rate, *netns;
+	bool reverse, busy;
+	enum lg_pin pin;
+};
+
+static const struct cli_option load_options[] = {
+	{ "server", 's', CLI_STRING, CLI_FIELD(struct load_args, server) },
+	{ "port", 'p', CLI_STRING, CLI_FIELD(struct load_args, port) },
+	{ "parallel", 'P', CLI_STRING, CLI_FIELD(struct load_args, parallel) },
+	{ "threads", 'T', CLI_STRING, CLI_FIELD(struct load_args, threads) },
+	{ "size", 'l', CLI_STRING, CLI_FIELD(struct load_args, size) },
+	{ "response", 'r', CLI_STRING, CLI_FIELD(struct load_args, response) },
+	{ "reverse", 'R', CLI_FLAG, CLI_FIELD(struct load_args, reverse) },
+	{ "duration", 't', CLI_STRING, CLI_FIELD(struct load_args, duration) },
+	{ "warmup", 'w', CLI_STRING, CLI_FIELD(struct load_args, warmup) },
+	{ "interval", 'i', CLI_STRING, CLI_FIELD(struct load_args, interval) },
+	{ "timeout", 0, CLI_STRING, CLI_FIELD(struct load_args, timeout) },
+	{ "rate", 0, CLI_STRING, CLI_FIELD(struct load_args, rate) },
+	{ "busy-poll", 0, CLI_FLAG, CLI_FIELD(struct load_args, busy) },
+	{ "no-pin", 0, CLI_SET, CLI_FIELD(struct load_args, pin), .value = LG_PIN_OFF },
+	{ "pin", 0, CLI_SET, CLI_FIELD(struct load_args, pin), .value = LG_PIN_ON },
+	{ "netns", 0, CLI_STRING, CLI_FIELD(struct load_args, netns) },
+	{}
+};
+
 int cmd_load(int argc, char **argv)
 {
-	enum { OPT_TIMEOUT = 0x100, OPT_RATE, OPT_BUSY, OPT_NO_PIN, OPT_PIN, OPT_NETNS };
-	static const struct option longopts[] = {
-		{ "server", required_argument, NULL, 's' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "parallel", required_argument, NULL, 'P' },
-		{ "threads", required_argument, NULL, 'T' },
-		{ "size", required_argument, NULL, 'l' },
-		{ "response", required_argument, NULL, 'r' },
-		{ "reverse", no_argument, NULL, 'R' },
-		{ "duration", required_argument, NULL, 't' },
-		{ "warmup", required_argument, NULL, 'w' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "busy-poll", no_argument, NULL, OPT_BUSY },
-		{ "no-pin", no_argument, NULL, OPT_NO_PIN },
-		{ "pin", no_argument, NULL, OPT_PIN },
-		{ "netns", required_argument, NULL, OPT_NETNS },
-		CLI_COMMON_LONGOPTS,
-		{}
-	};
-	/* Options are parsed before the workload is known: keep them aside. */
-	const char *server = NULL, *port = NULL, *parallel = NULL, *threads = NULL, *size = NULL,
-		   *response = NULL, *duration = NULL, *warmup = NULL, *interval = NULL,
-		   *timeout = NULL, *rate = NULL, *netns = NULL;
-	bool reverse = false, busy = false;
-	enum lg_pin pin = LG_PIN_AUTO;
+	struct load_args a = { .pin = LG_PIN_AUTO };
+	const struct cli_group groups[] = { CLI_GROUP(load_options, &a), {} };
+	const struct cli_spec spec = { "load", help, groups, .no_operands = false };
+	const char *server, *port, *parallel, *threads, *size, *response, *duration, *warmup,
+		   *interval, *timeout, *rate, *netns;
 	struct loadgen_opts o;
 	struct loadgen_result res;
 	unsigned char addr[16];
-	int opt, rc, w;
+	int rc, w;
 	uint64_t v;
 
-	while ((opt = cli_next_opt("load", argc, argv, ":s:p:P:T:l:r:Rt:w:i:vh", longopts)) != -1) {
-		switch (opt) {
-		case CLI_ERROR:
-			return EXIT_USAGE;
-		case CLI_HELP: help(); return 0;
-		case 's': server = optarg; break;
-		case 'p': port = optarg; break;
-		case 'P': parallel = optarg; break;
-		case 'T': threads = optarg; break;
-		case 'l': size = optarg; break;
-		case 'r': response = optarg; break;
-		case 'R': reverse = true; break;
-		case 't': duration = optarg; break;
-		case 'w': warmup = optarg; break;
-		case 'i': interval = optarg; break;
-		case OPT_TIMEOUT: timeout = optarg; break;
-		case OPT_RATE: rate = optarg; break;
-		case OPT_BUSY: busy = true; break;
-		case OPT_NO_PIN: pin = LG_PIN_OFF; break;
-		case OPT_PIN: pin = LG_PIN_ON; break;
-		case OPT_NETNS: netns = optarg; break;
-		}
-	}
+	rc = cli_parse(&spec, argc, argv);
+	if (rc != CLI_PARSED)
+		return cli_exit_code(rc);
+	server = a.server;
+	port = a.port;
+	parallel = a.parallel;
+	threads = a.threads;
+	size = a.size;
+	response = a.response;
+	duration = a.duration;
+	warmup = a.warmup;
+	interval = a.interval;
+	timeout = a.timeout;
+	rate = a.rate;
+	netns = a.netns;
 	if (optind >= argc) {
 		usage_error("load: no workload given (one of stream, rr, crr, pingpong, udp, sweep, push, http)");
 		return EXIT_USAGE;
@@ -211,7 +209,7 @@ int cmd_load(int argc, char **argv)
 			return EXIT_USAGE;
 		o.resp_size = v;
 	}
-	if (reverse) {
+	if (a.reverse) {
 		if (w != LG_STREAM) {
 			usage_error("load: --reverse applies to stream only");
 			return EXIT_USAGE;
@@ -244,8 +242,8 @@ int cmd_load(int argc, char **argv)
 		}
 		snprintf(o.netns, sizeof(o.netns), "%s", netns);
 	}
-	o.busy_poll = busy;
-	o.pin = pin;
+	o.busy_poll = a.busy;
+	o.pin = a.pin;
 	o.progress = isatty(STDERR_FILENO);
 	o.on_interval = print_interval;
 	if (!cli_require_caps())
