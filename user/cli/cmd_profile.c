@@ -73,7 +73,7 @@ int cmd_categorize(int argc, char **argv)
 				       .no_operands = false };
 	struct category_totals totals;
 	struct categories *cats;
-	int rc;
+	int rc, ret = 1;
 	FILE *f;
 
 	rc = cli_parse(&spec, argc, argv);
@@ -88,24 +88,24 @@ int cmd_categorize(int argc, char **argv)
 		return 1;
 	f = fopen(argv[optind], "r");
 	if (!f) {
-		fprintf(stderr, "netprof categorize: cannot read %s: %s\n", argv[optind],
-			strerror(errno));
-		categories_free(cats);
-		return 1;
+		pr_cmd_error("categorize", "cannot read %s: %s", argv[optind], strerror(errno));
+		goto out;
 	}
 	rc = categories_tally_folded(cats, f, argv[optind], &totals);
 	fclose(f);
-	if (rc == 0) {
-		out_init(opt_json);
-		out_object_begin(NULL);
-		out_string("file", "%s", argv[optind]);
-		out_uint("samples", ": %llu samples\n", totals.total);
-		categories_print(cats, &totals, 0, NULL);
-		out_object_end();
-		out_finish();
-	}
+	if (rc)
+		goto out;
+	out_init(opt_json);
+	out_object_begin(NULL);
+	out_string("file", "%s", argv[optind]);
+	out_uint("samples", ": %llu samples\n", totals.total);
+	categories_print(cats, &totals, 0, NULL);
+	out_object_end();
+	out_finish();
+	ret = 0;
+out:
 	categories_free(cats);
-	return rc ? 1 : 0;
+	return ret;
 }
 
 static void close_profiler(void *arg)
@@ -148,7 +148,7 @@ int cmd_profile(int argc, char **argv)
 	struct profile_stats st;
 	struct categories *cats;
 	bool all;
-	int rc;
+	int rc, ret = 1;
 	FILE *f;
 
 	rc = cli_parse(&spec, argc, argv);
@@ -170,15 +170,12 @@ int cmd_profile(int argc, char **argv)
 	cats = categories_load(rules);
 	if (!cats)
 		return rules ? EXIT_USAGE : 1;
-	if (!cli_require_caps()) {
-		categories_free(cats);
-		return 1;
-	}
+	if (!cli_require_caps())
+		goto out;
 	rc = profiler_open(&prof, po);
 	if (rc) {
 		pr_warn("profile: cannot start sampling: %s", strerror(-rc));
-		categories_free(cats);
-		return 1;
+		goto out;
 	}
 	teardown_register(close_profiler, &prof);
 	pr_info("sampling %s for %.1f s", profiler_event(prof), a.duration_ns / 1e9);
@@ -187,25 +184,26 @@ int cmd_profile(int argc, char **argv)
 
 	f = fopen(out_path, "w+");
 	if (!f) {
-		fprintf(stderr, "netprof profile: cannot write %s: %s\n", out_path, strerror(errno));
-		categories_free(cats);
-		return 1;
+		pr_cmd_error("profile", "cannot write %s: %s", out_path, strerror(errno));
+		goto out;
 	}
 	rc = profiler_write_folded(prof, f, &st);
 	rewind(f);
 	if (!rc)
 		rc = categories_tally_folded(cats, f, out_path, &totals);
 	fclose(f);
-	if (!rc) {
-		out_init(opt_json);
-		out_object_begin(NULL);
-		profiler_print_stats(&st);
-		out_string("folded", "folded stacks: %s\n", out_path);
-		out_text("Where the cycles went:\n");
-		categories_print(cats, &totals, 0, NULL);
-		out_object_end();
-		out_finish();
-	}
+	if (rc)
+		goto out;
+	out_init(opt_json);
+	out_object_begin(NULL);
+	profiler_print_stats(&st);
+	out_string("folded", "folded stacks: %s\n", out_path);
+	out_text("Where the cycles went:\n");
+	categories_print(cats, &totals, 0, NULL);
+	out_object_end();
+	out_finish();
+	ret = 0;
+out:
 	categories_free(cats);
-	return rc ? 1 : 0;
+	return ret;
 }

@@ -62,6 +62,24 @@ static void usage(FILE *f)
 		"  sudo netprof cleanup          remove what a SIGKILLed run left\n");
 }
 
+/* With --json, a failure leaves {"error": ...} on stdout: the message that
+ * made it fail, or the exit status when nothing was said. */
+static int fail(const char *command, int rc)
+{
+	char fallback[64];
+	const char *why = log_last_error();
+
+	if (!opt_json)
+		return rc;
+	if (!why[0]) {
+		snprintf(fallback, sizeof(fallback), "%s failed with exit status %d",
+			 command ? command : "netprof", rc);
+		why = fallback;
+	}
+	out_error_document(why);
+	return rc;
+}
+
 static const struct command *find_command(const char *name)
 {
 	for (size_t i = 0; i < NR_COMMANDS; i++)
@@ -90,17 +108,17 @@ int main(int argc, char **argv)
 			opt_json = true;
 		} else {
 			usage_error("unknown option '%s' (see 'netprof -h')", argv[i]);
-			return EXIT_USAGE;
+			return fail(NULL, EXIT_USAGE);
 		}
 	}
 	if (i == argc) {
 		usage_error("no command given (see 'netprof -h'; try 'sudo netprof check')");
-		return EXIT_USAGE;
+		return fail(NULL, EXIT_USAGE);
 	}
 	cmd = find_command(argv[i]);
 	if (!cmd) {
 		usage_error("unknown command '%s' (see 'netprof -h' for the list)", argv[i]);
-		return EXIT_USAGE;
+		return fail(NULL, EXIT_USAGE);
 	}
 	/* Capabilities are checked after option parsing, by the command
 	 * (cli_require_caps), so that -h and usage errors work for anyone. */
@@ -109,6 +127,8 @@ int main(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	rc = cmd->run(argc - i, argv + i);
+	if (rc)
+		fail(cmd->name, rc);
 	teardown_all();
 	return rc;
 }
