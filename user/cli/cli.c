@@ -154,55 +154,6 @@ static int build_loop(struct cli_loop *l, const struct cli_group *groups)
 	return 0;
 }
 
-static void store_uint(void *field, size_t size, uint64_t v)
-{
-	switch (size) {
-	case 1: *(uint8_t *)field = (uint8_t)v; break;
-	case 2: *(uint16_t *)field = (uint16_t)v; break;
-	case 4: *(uint32_t *)field = (uint32_t)v; break;
-	default: *(uint64_t *)field = v; break;
-	}
-}
-
-static int apply_option(const char *command, const struct cli_option *o, const char *arg,
-			void *base)
-{
-	void *field = (char *)base + o->offset;
-	char name[64];
-	uint64_t v;
-	int rc;
-
-	snprintf(name, sizeof(name), "--%s", o->name);
-	switch (o->kind) {
-	case CLI_FLAG:
-		*(bool *)field = true;
-		return 0;
-	case CLI_SET:
-		store_uint(field, o->size, (uint64_t)o->value);
-		return 0;
-	case CLI_STRING:
-		*(const char **)field = arg;
-		return 0;
-	case CLI_U64:
-		rc = parse_u64(command, name, arg, o->min, o->max, &v);
-		break;
-	case CLI_SIZE:
-		rc = parse_size(command, name, arg, o->min, o->max, &v);
-		break;
-	case CLI_DURATION:
-		rc = parse_duration(command, name, arg, o->min, o->max, &v);
-		break;
-	case CLI_CALL:
-		return o->handler(command, o, arg, base);
-	default:
-		return -1;
-	}
-	if (rc)
-		return -1;
-	store_uint(field, o->size, v);
-	return 0;
-}
-
 /* Applies one option getopt returned: 0, or -1 after a usage error. */
 static int dispatch(const struct cli_spec *spec, const struct cli_loop *l, int val)
 {
@@ -217,7 +168,7 @@ static int dispatch(const struct cli_spec *spec, const struct cli_loop *l, int v
 	if (!s)
 		return -1;
 	if (s->option) {
-		rc = apply_option(spec->command, s->option, optarg, s->group->base);
+		rc = cli_option_apply(spec->command, s->option, optarg, s->group->base);
 	} else {
 		rc = s->group->parse(spec->command, val, optarg, s->group->base);
 		rc = rc > 0 ? 0 : -1;
@@ -257,35 +208,4 @@ enum cli_result cli_parse(const struct cli_spec *spec, int argc, char **argv)
 int cli_exit_code(enum cli_result result)
 {
 	return result == CLI_USAGE_ERROR ? EXIT_USAGE : 0;
-}
-
-/* The option column is as wide as in every hand-written -h. */
-#define HELP_COLUMN 22
-
-void cli_print_options(FILE *f, const struct cli_option *options)
-{
-	for (const struct cli_option *o = options; o->name; o++) {
-		char left[80];
-		const char *line = o->help, *nl;
-		int n = 0;
-
-		if (!o->help)
-			continue;
-		if (o->letter)
-			n = snprintf(left, sizeof(left), "-%c, ", o->letter);
-		snprintf(left + n, sizeof(left) - n, "--%s%s%s", o->name, o->arg_name ? " " : "",
-			 o->arg_name ? o->arg_name : "");
-		fprintf(f, "  %-*s", HELP_COLUMN - 1, left);
-		/* A long name pushes the text to a line of its own. */
-		if (strlen(left) >= HELP_COLUMN - 1)
-			fprintf(f, "\n  %-*s", HELP_COLUMN - 1, "");
-		for (;;) {
-			nl = strchr(line, '\n');
-			fprintf(f, " %.*s\n", nl ? (int)(nl - line) : (int)strlen(line), line);
-			if (!nl)
-				break;
-			line = nl + 1;
-			fprintf(f, "  %-*s", HELP_COLUMN - 1, "");
-		}
-	}
 }

@@ -6,7 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
+
+#include "lib/parse.h"
 
 struct command {
 	const char *name;
@@ -44,45 +45,11 @@ extern bool opt_verbose;
  *	if ((rc = cli_parse(&spec, argc, argv)) != CLI_PARSED)
  *		return cli_exit_code(rc);
  *
- * A value out of its limits is a usage error worded as the lib/parse.h
- * parsers word it, naming the option by its long name. Options that several
- * commands share live in a table of their own (trace/trace_options.h), and a
- * command lists that table as one more group, pointed at its own copy of the
- * struct.
+ * The tables themselves (struct cli_option) are declared in lib/parse.h, so
+ * that a subsystem can own the options it shares between commands
+ * (trace/trace_options.h) without reaching into the CLI: a command lists
+ * such a table as one more group, pointed at its own copy of the struct.
  */
-enum cli_kind {
-	CLI_FLAG,	/* no value: the bool field becomes true */
-	CLI_SET,	/* no value: the integer field (of any width) becomes .value */
-	CLI_STRING,	/* the const char * field points at the argument */
-	CLI_U64,	/* a number in [min, max] (parse_u64), stored in an integer field */
-	CLI_SIZE,	/* a size such as 64k in [min, max] (parse_size) */
-	CLI_DURATION,	/* a duration such as 500ms in [min, max] ns (parse_duration) */
-	CLI_CALL,	/* .handler decides; it takes a value when .has_value is set */
-};
-
-struct cli_option;
-/* Returns 0, or -1 after printing a usage error. `base` is the group's. */
-typedef int (*cli_handler)(const char *command, const struct cli_option *opt, const char *arg,
-			   void *base);
-
-struct cli_option {
-	const char *name;		/* long option, without "--"; NULL ends a table */
-	int letter;			/* short option, or 0 */
-	enum cli_kind kind;
-	size_t offset, size;		/* the field, relative to the group's base: CLI_FIELD */
-	uint64_t min, max;		/* limits of CLI_U64, CLI_SIZE and CLI_DURATION */
-	long long value;		/* what CLI_SET stores */
-	cli_handler handler;		/* CLI_CALL */
-	bool has_value;			/* CLI_CALL: the option takes an argument */
-	int id;				/* for a handler serving several options */
-	/* For cli_print_options(): "N" in "--sample N", and the text after it
-	 * (lines split on '\n' are aligned under the first). NULL: not listed. */
-	const char *arg_name, *help;
-};
-
-#define CLI_FIELD(type, field) \
-	.offset = offsetof(type, field), .size = sizeof(((type *)0)->field)
-
 /*
  * Subsystem parsers written against getopt (topo/topo_options.h) join the
  * loop as a group of their longopts array and their parse function, which
@@ -120,8 +87,6 @@ enum cli_result {
 enum cli_result cli_parse(const struct cli_spec *spec, int argc, char **argv);
 /* What a command returns when cli_parse() did not end in CLI_PARSED. */
 int cli_exit_code(enum cli_result result);
-/* Prints the entries of a table that have help, in the layout of every -h. */
-void cli_print_options(FILE *f, const struct cli_option *options);
 
 /* After the options: one usage line and false if arguments are left over. */
 bool cli_no_args(const char *command, int argc, char **argv);
@@ -141,7 +106,5 @@ bool cli_no_args(const char *command, int argc, char **argv);
 #define CLI_ERROR 0x1003
 int cli_next_opt(const char *command, int argc, char **argv, const char *shortopts,
 		 const struct option *longopts);
-
-#include "lib/parse.h"
 
 #endif

@@ -1,12 +1,8 @@
 /*
- * netprof check: what this kernel offers a datapath profiler.
- *
- * Every verdict comes from doing the thing: loading a tiny program from
- * bpf/check.bpf.c and attaching it where netprof would (a veth in a test
- * namespace, a netprof cgroup, a tracepoint), and where traffic can prove it,
- * sending a few packets and reading the program's counter. Nothing is
- * inferred from the kernel version. Test objects live in netprof-check-<pid>-*
- * namespaces and a netprof-check-<pid> cgroup, removed on every exit path.
+ * netprof check: what this kernel offers a datapath profiler, as a table (or
+ * JSON) of the probes in probe/check.h, each with what netprof does instead
+ * when the feature is missing. The exit status says whether the probes ran,
+ * not what they found.
  */
 #include <stdio.h>
 #include <stdlib.h>

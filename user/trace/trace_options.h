@@ -1,6 +1,6 @@
 /*
  * The tracer options that `trace`, `run` and `compare` share, as option
- * tables (cli/cli.h): one for the hop tracer, written into a struct
+ * tables (lib/parse.h): one for the hop tracer, written into a struct
  * hops_target, and one for function timing, into a struct func_timer_opts.
  * A command lists them as groups of its cli_spec, pointed at its own copies,
  * and prints their help with trace_options_help(), so the options, their
@@ -9,7 +9,7 @@
 #ifndef NETPROF_TRACE_OPTIONS_H
 #define NETPROF_TRACE_OPTIONS_H
 
-#include "cli/cli.h"
+#include "lib/parse.h"
 #include "trace/func_timer.h"
 #include "trace/hop_tracer.h"
 
