@@ -33,7 +33,9 @@ static int common_opt(const char *command, int opt, char **argv)
 			    argv[optind - 1], command);
 		return -1;
 	case '?':
-		if (optopt)
+		/* A long option given a value it does not take leaves its
+		 * getopt value in optopt: only a letter is worth printing. */
+		if (optopt > ' ' && optopt <= '~')
 			usage_error("%s: unknown option '-%c' (see 'netprof %s -h')", command, optopt,
 				    command);
 		else
