@@ -1,7 +1,10 @@
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include "cli/cli.h"
+#include "lib/log.h"
 #include "lib/output.h"
+#include "lib/parse.h"
 #include "test.h"
 
 static char *render(void (*build)(struct json_writer *w))
@@ -74,4 +77,115 @@ TEST(parse_duration_units)
 	ASSERT_EQ(ns, 120000000000ULL, "2m");
 	ASSERT_EQ(parse_duration("t", "-d", "3parsecs", 1, UINT64_MAX, &ns), -1, "bad unit");
 	ASSERT_EQ(parse_duration("t", "-d", "", 1, UINT64_MAX, &ns), -1, "empty");
+}
+
+TEST(json_key_belongs_to_its_writer)
+{
+	char *buf_a = NULL, *buf_b = NULL;
+	size_t len_a = 0, len_b = 0;
+	FILE *fa = open_memstream(&buf_a, &len_a), *fb = open_memstream(&buf_b, &len_b);
+	struct json_writer a, b;
+
+	jw_init(&a, fa, false);
+	jw_init(&b, fb, false);
+	jw_object_begin(&a, NULL);
+	jw_object_begin(&b, NULL);
+	jw_key(&a, "named");
+	jw_uint(&b, "own", 1);	/* b's write must not take a's key */
+	jw_uint(&a, NULL, 2);
+	jw_object_end(&a);
+	jw_object_end(&b);
+	jw_finish(&a);
+	jw_finish(&b);
+	fclose(fa);
+	fclose(fb);
+	ASSERT_STREQ(buf_a, "{\"named\":2}\n", "a's value under a's key");
+	ASSERT_STREQ(buf_b, "{\"own\":1}\n", "b untouched by a's key");
+	free(buf_a);
+	free(buf_b);
+}
+
+/* Runs fn in a child whose stdout and stderr go to files; returns both. */
+static bool run_captured(void (*fn)(void), char *out, size_t out_len, char *err,
+			 size_t err_len)
+{
+	FILE *fo = tmpfile(), *fe = tmpfile();
+	size_t n;
+	pid_t pid;
+	int status;
+
+	if (!fo || !fe)
+		return false;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		dup2(fileno(fo), STDOUT_FILENO);
+		dup2(fileno(fe), STDERR_FILENO);
+		fn();
+		fflush(NULL);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return false;
+	rewind(fo);
+	rewind(fe);
+	n = fread(out, 1, out_len - 1, fo);
+	out[n] = '\0';
+	n = fread(err, 1, err_len - 1, fe);
+	err[n] = '\0';
+	fclose(fo);
+	fclose(fe);
+	return true;
+}
+
+static void fail_before_any_output(void)
+{
+	usage_error("demo: --size '%s' is not a size", "12\"x");
+	out_error_document(log_last_error());
+	out_error_document("a second failure adds nothing");
+}
+
+static void fail_after_own_document(void)
+{
+	out_init(true);
+	out_object_begin(NULL);
+	out_bool("partial", NULL, true);
+	out_object_end();
+	out_finish();
+	pr_warn("demo: lost the connection");
+	out_error_document(log_last_error());
+}
+
+static void command_error(void)
+{
+	pr_cmd_error("demo", "missing %s; run as root", "CAP_BPF");
+	out_error_document(log_last_error());
+}
+
+TEST(json_error_document_on_failure)
+{
+	char out[512], err[512];
+
+	if (!ASSERT_TRUE(run_captured(fail_before_any_output, out, sizeof(out), err, sizeof(err)),
+			 "child ran"))
+		return;
+	ASSERT_STREQ(out, "{\n  \"error\": \"demo: --size '12\\\"x' is not a size\"\n}\n",
+		     "the usage error as one JSON document");
+	ASSERT_STREQ(err, "netprof: demo: --size '12\"x' is not a size\n", "stderr unchanged");
+
+	if (!ASSERT_TRUE(run_captured(fail_after_own_document, out, sizeof(out), err, sizeof(err)),
+			 "child ran"))
+		return;
+	ASSERT_STREQ(out, "{\n  \"partial\": true\n}\n", "no second document after the command's own");
+	ASSERT_STREQ(err, "netprof: warning: demo: lost the connection\n", "the warning on stderr");
+
+	if (!ASSERT_TRUE(run_captured(command_error, out, sizeof(out), err, sizeof(err)),
+			 "child ran"))
+		return;
+	ASSERT_STREQ(out, "{\n  \"error\": \"demo: missing CAP_BPF; run as root\"\n}\n",
+		     "a command error names its command");
+	ASSERT_STREQ(err, "netprof demo: missing CAP_BPF; run as root\n",
+		     "worded 'netprof COMMAND: ...' on stderr");
 }

@@ -223,30 +223,20 @@ static void clean_pins(struct cleanup_tally *t)
 	endmntent(mounts);
 }
 
+static const struct cli_option cleanup_options[] = {
+	{ "dry-run", 'n', CLI_FLAG, CLI_FIELD(struct cleanup_tally, dry_run) },
+	{}
+};
+
 int cmd_cleanup(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dry-run", no_argument, NULL, 'n' },
-		CLI_COMMON_LONGOPTS,
-		{}
-	};
 	struct cleanup_tally t = {};
-	int opt;
+	const struct cli_group groups[] = { CLI_GROUP(cleanup_options, &t), {} };
+	const struct cli_spec spec = { "cleanup", help, groups, .no_operands = true };
+	enum cli_result rc = cli_parse(&spec, argc, argv);
 
-	while ((opt = cli_next_opt("cleanup", argc, argv, ":nvh", longopts)) != -1) {
-		switch (opt) {
-		case CLI_ERROR:
-			return EXIT_USAGE;
-		case CLI_HELP:
-			help();
-			return 0;
-		case 'n':
-			t.dry_run = true;
-			break;
-		}
-	}
-	if (!cli_no_args("cleanup", argc, argv))
-		return EXIT_USAGE;
+	if (rc != CLI_PARSED)
+		return cli_exit_code(rc);
 	if (!cli_require_caps())
 		return 1;
 

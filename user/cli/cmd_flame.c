@@ -150,22 +150,6 @@ fail:
 	return rc;
 }
 
-static bool parse_min_width(const char *text, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(text, &end);
-	if (errno || end == text || *end || !(v >= 0 && v <= FLAME_MAX_WIDTH_PX)) {
-		usage_error("flame: --min-width '%s' is not a number of pixels (0 to %d)", text,
-			    FLAME_MAX_WIDTH_PX);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
 /* Writes the graph (to stdout when output is NULL) and, for a file, the
  * summary. Returns 0 or -1 after saying what failed. */
 static int render(const char *output, const struct folded_profile *shown,
@@ -198,60 +182,73 @@ static int render(const char *output, const struct folded_profile *shown,
 	return 0;
 }
 
+struct flame_args {
+	struct flame_options o;
+	const char *output, *colors;
+	bool diff, title_given;
+};
+
+static int title_option(const char *command, const struct cli_option *opt, const char *arg,
+			void *base)
+{
+	struct flame_args *a = base;
+
+	(void)command;
+	(void)opt;
+	a->o.title = arg;
+	a->title_given = true;
+	return 0;
+}
+
+static int min_width_option(const char *command, const struct cli_option *opt, const char *arg,
+			    void *base)
+{
+	struct flame_args *a = base;
+	char *end;
+	double v;
+
+	(void)opt;
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= 0 && v <= FLAME_MAX_WIDTH_PX)) {
+		usage_error("%s: --min-width '%s' is not a number of pixels (0 to %d)", command, arg,
+			    FLAME_MAX_WIDTH_PX);
+		return -1;
+	}
+	a->o.min_frame_px = v;
+	return 0;
+}
+
+static const struct cli_option flame_cli_options[] = {
+	{ "output", 'o', CLI_STRING, CLI_FIELD(struct flame_args, output) },
+	{ "title", 0, CLI_CALL, .handler = title_option, .has_value = true },
+	{ "width", 0, CLI_U64, CLI_FIELD(struct flame_args, o.width), .min = FLAME_MIN_WIDTH_PX,
+	  .max = FLAME_MAX_WIDTH_PX },
+	{ "colors", 0, CLI_STRING, CLI_FIELD(struct flame_args, colors) },
+	{ "min-width", 0, CLI_CALL, .handler = min_width_option, .has_value = true },
+	{ "diff", 0, CLI_FLAG, CLI_FIELD(struct flame_args, diff) },
+	{}
+};
+
 int cmd_flame(int argc, char **argv)
 {
-	enum { OPT_TITLE = 0x100, OPT_WIDTH, OPT_COLORS, OPT_DIFF, OPT_MIN_WIDTH };
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "title", required_argument, NULL, OPT_TITLE },
-		{ "width", required_argument, NULL, OPT_WIDTH },
-		{ "colors", required_argument, NULL, OPT_COLORS },
-		{ "min-width", required_argument, NULL, OPT_MIN_WIDTH },
-		{ "diff", no_argument, NULL, OPT_DIFF },
-		CLI_COMMON_LONGOPTS,
-		{}
-	};
 	struct folded_profile profiles[2];
-	int nr_loaded = 0, nr_inputs, opt, rc;
-	const char *output = NULL, *colors = NULL;
-	struct flame_options o;
+	int nr_loaded = 0, nr_inputs, rc;
+	struct flame_args a = {};
+	const struct cli_group groups[] = { CLI_GROUP(flame_cli_options, &a), {} };
+	const struct cli_spec spec = { "flame", help, groups, .no_operands = false };
+	struct flame_options *o = &a.o;
+	const char *output, *colors;
 	char subtitle[2 * PATH_MAX + 256];
-	bool diff = false, title_given = false;
-	uint64_t width;
+	bool diff;
 
-	flame_options_init(&o);
-	while ((opt = cli_next_opt("flame", argc, argv, ":o:vh", longopts)) != -1) {
-		switch (opt) {
-		case CLI_ERROR:
-			return EXIT_USAGE;
-		case CLI_HELP:
-			help();
-			return 0;
-		case 'o':
-			output = optarg;
-			break;
-		case OPT_TITLE:
-			o.title = optarg;
-			title_given = true;
-			break;
-		case OPT_WIDTH:
-			if (parse_u64("flame", "--width", optarg, FLAME_MIN_WIDTH_PX,
-				      FLAME_MAX_WIDTH_PX, &width) < 0)
-				return EXIT_USAGE;
-			o.width = (unsigned)width;
-			break;
-		case OPT_COLORS:
-			colors = optarg;
-			break;
-		case OPT_MIN_WIDTH:
-			if (!parse_min_width(optarg, &o.min_frame_px))
-				return EXIT_USAGE;
-			break;
-		case OPT_DIFF:
-			diff = true;
-			break;
-		}
-	}
+	flame_options_init(o);
+	rc = cli_parse(&spec, argc, argv);
+	if (rc != CLI_PARSED)
+		return cli_exit_code(rc);
+	output = a.output;
+	colors = a.colors;
+	diff = a.diff;
 	if (output && !strcmp(output, "-"))
 		output = NULL;	/* -o - is stdout, as usual */
 	nr_inputs = argc - optind;
@@ -274,11 +271,11 @@ int cmd_flame(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* A differential graph is painted by the change unless told otherwise. */
-	o.palette = diff && !(colors && !strcmp(colors, "default")) ? FLAME_PALETTE_DIFF
+	o->palette = diff && !(colors && !strcmp(colors, "default")) ? FLAME_PALETTE_DIFF
 								     : FLAME_PALETTE_WARM;
-	if (o.min_frame_px > o.width) {
-		usage_error("flame: --min-width %g is wider than the image (%u px)", o.min_frame_px,
-			    o.width);
+	if (o->min_frame_px > o->width) {
+		usage_error("flame: --min-width %g is wider than the image (%u px)", o->min_frame_px,
+			    o->width);
 		return EXIT_USAGE;
 	}
 	if (!output && isatty(STDOUT_FILENO)) {
@@ -307,16 +304,16 @@ int cmd_flame(int argc, char **argv)
 			 argv[optind], (unsigned long long)profiles[0].root.total, argv[optind + 1],
 			 (unsigned long long)profiles[1].root.total,
 			 100.0 * only_a / profiles[0].root.total);
-		if (!title_given)
-			o.title = "Differential flame graph";
+		if (!a.title_given)
+			o->title = "Differential flame graph";
 	} else {
 		snprintf(subtitle, sizeof(subtitle), "%s: %llu samples in %llu stacks", argv[optind],
 			 (unsigned long long)profiles[0].root.total,
 			 (unsigned long long)profiles[0].nr_stacks);
 	}
-	o.subtitle = subtitle;
+	o->subtitle = subtitle;
 
-	if (render(output, diff ? &profiles[1] : &profiles[0], diff ? &profiles[0] : NULL, &o))
+	if (render(output, diff ? &profiles[1] : &profiles[0], diff ? &profiles[0] : NULL, o))
 		goto out;
 	rc = 0;
 out:

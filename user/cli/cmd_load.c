@@ -86,64 +86,48 @@ static void print_interval(const struct loadgen_opts *o, double t, double gbps, 
 	fflush(stdout);
 }
 
+/* Options are parsed before the workload is known: kept aside as given. */
+struct load_args {
+	const char *server, *port, *parallel, *threads, *size, *response, *duration, *warmup,
+		   *interval, *timeout, *rate, *netns;
+	bool reverse, busy;
+	enum lg_pin pin;
+};
+
+static const struct cli_option load_options[] = {
+	{ "server", 's', CLI_STRING, CLI_FIELD(struct load_args, server) },
+	{ "port", 'p', CLI_STRING, CLI_FIELD(struct load_args, port) },
+	{ "parallel", 'P', CLI_STRING, CLI_FIELD(struct load_args, parallel) },
+	{ "threads", 'T', CLI_STRING, CLI_FIELD(struct load_args, threads) },
+	{ "size", 'l', CLI_STRING, CLI_FIELD(struct load_args, size) },
+	{ "response", 'r', CLI_STRING, CLI_FIELD(struct load_args, response) },
+	{ "reverse", 'R', CLI_FLAG, CLI_FIELD(struct load_args, reverse) },
+	{ "duration", 't', CLI_STRING, CLI_FIELD(struct load_args, duration) },
+	{ "warmup", 'w', CLI_STRING, CLI_FIELD(struct load_args, warmup) },
+	{ "interval", 'i', CLI_STRING, CLI_FIELD(struct load_args, interval) },
+	{ "timeout", 0, CLI_STRING, CLI_FIELD(struct load_args, timeout) },
+	{ "rate", 0, CLI_STRING, CLI_FIELD(struct load_args, rate) },
+	{ "busy-poll", 0, CLI_FLAG, CLI_FIELD(struct load_args, busy) },
+	{ "no-pin", 0, CLI_SET, CLI_FIELD(struct load_args, pin), .value = LG_PIN_OFF },
+	{ "pin", 0, CLI_SET, CLI_FIELD(struct load_args, pin), .value = LG_PIN_ON },
+	{ "netns", 0, CLI_STRING, CLI_FIELD(struct load_args, netns) },
+	{}
+};
+
 int cmd_load(int argc, char **argv)
 {
-	enum { OPT_TIMEOUT = 0x100, OPT_RATE, OPT_BUSY, OPT_NO_PIN, OPT_PIN, OPT_NETNS };
-	static const struct option longopts[] = {
-		{ "server", required_argument, NULL, 's' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "parallel", required_argument, NULL, 'P' },
-		{ "threads", required_argument, NULL, 'T' },
-		{ "size", required_argument, NULL, 'l' },
-		{ "response", required_argument, NULL, 'r' },
-		{ "reverse", no_argument, NULL, 'R' },
-		{ "duration", required_argument, NULL, 't' },
-		{ "warmup", required_argument, NULL, 'w' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "busy-poll", no_argument, NULL, OPT_BUSY },
-		{ "no-pin", no_argument, NULL, OPT_NO_PIN },
-		{ "pin", no_argument, NULL, OPT_PIN },
-		{ "netns", required_argument, NULL, OPT_NETNS },
-		CLI_COMMON_LONGOPTS,
-		{}
-	};
-	/* Options are parsed before the workload is known: keep them aside. */
-	const char *server = NULL, *port = NULL, *parallel = NULL, *threads = NULL, *size = NULL,
-		   *response = NULL, *duration = NULL, *warmup = NULL, *interval = NULL,
-		   *timeout = NULL, *rate = NULL, *netns = NULL;
-	bool reverse = false, busy = false;
-	enum lg_pin pin = LG_PIN_AUTO;
+	struct load_args a = { .pin = LG_PIN_AUTO };
+	const struct cli_group groups[] = { CLI_GROUP(load_options, &a), {} };
+	const struct cli_spec spec = { "load", help, groups, .no_operands = false };
 	struct loadgen_opts o;
 	struct loadgen_result res;
 	unsigned char addr[16];
-	int opt, rc, w;
+	int rc, w;
 	uint64_t v;
 
-	while ((opt = cli_next_opt("load", argc, argv, ":s:p:P:T:l:r:Rt:w:i:vh", longopts)) != -1) {
-		switch (opt) {
-		case CLI_ERROR:
-			return EXIT_USAGE;
-		case CLI_HELP: help(); return 0;
-		case 's': server = optarg; break;
-		case 'p': port = optarg; break;
-		case 'P': parallel = optarg; break;
-		case 'T': threads = optarg; break;
-		case 'l': size = optarg; break;
-		case 'r': response = optarg; break;
-		case 'R': reverse = true; break;
-		case 't': duration = optarg; break;
-		case 'w': warmup = optarg; break;
-		case 'i': interval = optarg; break;
-		case OPT_TIMEOUT: timeout = optarg; break;
-		case OPT_RATE: rate = optarg; break;
-		case OPT_BUSY: busy = true; break;
-		case OPT_NO_PIN: pin = LG_PIN_OFF; break;
-		case OPT_PIN: pin = LG_PIN_ON; break;
-		case OPT_NETNS: netns = optarg; break;
-		}
-	}
+	rc = cli_parse(&spec, argc, argv);
+	if (rc != CLI_PARSED)
+		return cli_exit_code(rc);
 	if (optind >= argc) {
 		usage_error("load: no workload given (one of stream, rr, crr, pingpong, udp, sweep, push, http)");
 		return EXIT_USAGE;
@@ -163,89 +147,90 @@ int cmd_load(int argc, char **argv)
 		o.duration_ns = 2000000000ULL;
 		o.warmup_ns = 500000000ULL;
 	}
-	if (!server) {
+	if (!a.server) {
 		usage_error("load: no server given (add -s ADDR, the address netprof serve listens on)");
 		return EXIT_USAGE;
 	}
-	if (strlen(server) >= sizeof(o.server) ||
-	    (inet_pton(AF_INET, server, addr) != 1 && inet_pton(AF_INET6, server, addr) != 1)) {
-		usage_error("load: --server '%s' is not a numeric IPv4 or IPv6 address", server);
+	if (strlen(a.server) >= sizeof(o.server) ||
+	    (inet_pton(AF_INET, a.server, addr) != 1 && inet_pton(AF_INET6, a.server, addr) != 1)) {
+		usage_error("load: --server '%s' is not a numeric IPv4 or IPv6 address", a.server);
 		return EXIT_USAGE;
 	}
-	snprintf(o.server, sizeof(o.server), "%s", server);
-	if (port && parse_u64("load", "--port", port, 1, 65535, &v) < 0)
+	snprintf(o.server, sizeof(o.server), "%s", a.server);
+	if (a.port && parse_u64("load", "--port", a.port, 1, 65535, &v) < 0)
 		return EXIT_USAGE;
-	if (port)
+	if (a.port)
 		o.port = (uint16_t)v;
-	if (parallel) {
+	if (a.parallel) {
 		if (w == LG_PINGPONG || w == LG_SWEEP) {
 			usage_error("load: %s uses one connection; use rr -P N for several", argv[optind]);
 			return EXIT_USAGE;
 		}
-		if (parse_u64("load", "--parallel", parallel, 1, 10000, &v) < 0)
+		if (parse_u64("load", "--parallel", a.parallel, 1, 10000, &v) < 0)
 			return EXIT_USAGE;
 		o.conns = (uint32_t)v;
 	}
-	if (threads) {
-		if (parse_u64("load", "--threads", threads, 1, 1024, &v) < 0)
+	if (a.threads) {
+		if (parse_u64("load", "--threads", a.threads, 1, 1024, &v) < 0)
 			return EXIT_USAGE;
 		o.threads = (uint32_t)v;
 	}
-	if (size) {
+	if (a.size) {
 		if (w == LG_SWEEP || w == LG_HTTP) {
 			usage_error("load: %s sets its own request sizes; drop --size", argv[optind]);
 			return EXIT_USAGE;
 		}
-		if (parse_size("load", "--size", size, 1, w == LG_UDP ? 65507 : 64ULL << 20, &v) < 0)
+		if (parse_size("load", "--size", a.size, 1, w == LG_UDP ? 65507 : 64ULL << 20, &v) < 0)
 			return EXIT_USAGE;
 		o.req_size = v;
-		if (w == LG_PINGPONG && !response)
+		if (w == LG_PINGPONG && !a.response)
 			o.resp_size = v;	/* the same message comes back */
 	}
-	if (response) {
+	if (a.response) {
 		if (w != LG_RR && w != LG_CRR && w != LG_PINGPONG && w != LG_HTTP) {
 			usage_error("load: --response applies to rr, crr, pingpong and http only");
 			return EXIT_USAGE;
 		}
-		if (parse_size("load", "--response", response, w == LG_HTTP ? 0 : 1, 64ULL << 20, &v) < 0)
+		if (parse_size("load", "--response", a.response, w == LG_HTTP ? 0 : 1, 64ULL << 20, &v) < 0)
 			return EXIT_USAGE;
 		o.resp_size = v;
 	}
-	if (reverse) {
+	if (a.reverse) {
 		if (w != LG_STREAM) {
 			usage_error("load: --reverse applies to stream only");
 			return EXIT_USAGE;
 		}
 		o.reverse = true;
 	}
-	if (duration && parse_duration("load", "--duration", duration, 100000000ULL,
-				       86400000000000ULL, &o.duration_ns) < 0)
+	if (a.duration && parse_duration("load", "--duration", a.duration, 100000000ULL,
+					 86400000000000ULL, &o.duration_ns) < 0)
 		return EXIT_USAGE;
-	if (warmup && parse_duration("load", "--warmup", warmup, 0, 3600000000000ULL, &o.warmup_ns) < 0)
+	if (a.warmup &&
+	    parse_duration("load", "--warmup", a.warmup, 0, 3600000000000ULL, &o.warmup_ns) < 0)
 		return EXIT_USAGE;
-	if (interval && parse_duration("load", "--interval", interval, 100000000ULL,
-				       86400000000000ULL, &o.interval_ns) < 0)
+	if (a.interval && parse_duration("load", "--interval", a.interval, 100000000ULL,
+					 86400000000000ULL, &o.interval_ns) < 0)
 		return EXIT_USAGE;
-	if (timeout && parse_duration("load", "--timeout", timeout, 100000000ULL, 600000000000ULL,
-				      &o.timeout_ns) < 0)
+	if (a.timeout && parse_duration("load", "--timeout", a.timeout, 100000000ULL,
+					600000000000ULL, &o.timeout_ns) < 0)
 		return EXIT_USAGE;
-	if (rate) {
+	if (a.rate) {
 		if (w != LG_RR && w != LG_HTTP && w != LG_UDP) {
 			usage_error("load: --rate applies to rr, http and udp only");
 			return EXIT_USAGE;
 		}
-		if (parse_u64("load", "--rate", rate, 1, 100000000, &o.rate) < 0)
+		if (parse_u64("load", "--rate", a.rate, 1, 100000000, &o.rate) < 0)
 			return EXIT_USAGE;
 	}
-	if (netns) {
-		if (strlen(netns) >= sizeof(o.netns) || !netns[0] || strchr(netns, '/')) {
-			usage_error("load: --netns '%s' is not a namespace name", netns);
+	if (a.netns) {
+		if (strlen(a.netns) >= sizeof(o.netns) || !a.netns[0] || strchr(a.netns, '/')) {
+			usage_error("load: --netns '%s' is not a namespace name", a.netns);
 			return EXIT_USAGE;
 		}
-		snprintf(o.netns, sizeof(o.netns), "%s", netns);
+		snprintf(o.netns, sizeof(o.netns), "%s", a.netns);
 	}
-	o.busy_poll = busy;
-	o.pin = pin;
+	o.busy_poll = a.busy;
+	o.pin = a.pin;
 	o.progress = isatty(STDERR_FILENO);
 	o.on_interval = print_interval;
 	if (!cli_require_caps())

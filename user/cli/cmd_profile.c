@@ -56,56 +56,56 @@ static void categorize_help(void)
 	       "  netprof categorize perf.folded --categories my-rules.conf --json\n");
 }
 
+struct categorize_args {
+	const char *rules;
+};
+
+static const struct cli_option categorize_options[] = {
+	{ "categories", 'c', CLI_STRING, CLI_FIELD(struct categorize_args, rules) },
+	{}
+};
+
 int cmd_categorize(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "categories", required_argument, NULL, 'c' },
-		CLI_COMMON_LONGOPTS,
-		{}
-	};
-	const char *rules = NULL;
+	struct categorize_args a = {};
+	const struct cli_group groups[] = { CLI_GROUP(categorize_options, &a), {} };
+	const struct cli_spec spec = { "categorize", categorize_help, groups,
+				       .no_operands = false };
 	struct category_totals totals;
 	struct categories *cats;
-	int opt, rc;
+	int rc, ret = 1;
 	FILE *f;
 
-	while ((opt = cli_next_opt("categorize", argc, argv, ":c:vh", longopts)) != -1) {
-		if (opt == CLI_ERROR)
-			return EXIT_USAGE;
-		if (opt == CLI_HELP) {
-			categorize_help();
-			return 0;
-		}
-		if (opt == 'c')
-			rules = optarg;
-	}
+	rc = cli_parse(&spec, argc, argv);
+	if (rc != CLI_PARSED)
+		return cli_exit_code(rc);
 	if (argc - optind != 1) {
 		usage_error("categorize: give one folded-stacks file (see 'netprof categorize -h')");
 		return EXIT_USAGE;
 	}
-	cats = categories_load(rules);
+	cats = categories_load(a.rules);
 	if (!cats)
 		return 1;
 	f = fopen(argv[optind], "r");
 	if (!f) {
-		fprintf(stderr, "netprof categorize: cannot read %s: %s\n", argv[optind],
-			strerror(errno));
-		categories_free(cats);
-		return 1;
+		pr_cmd_error("categorize", "cannot read %s: %s", argv[optind], strerror(errno));
+		goto out;
 	}
 	rc = categories_tally_folded(cats, f, argv[optind], &totals);
 	fclose(f);
-	if (rc == 0) {
-		out_init(opt_json);
-		out_object_begin(NULL);
-		out_string("file", "%s", argv[optind]);
-		out_uint("samples", ": %llu samples\n", totals.total);
-		categories_print(cats, &totals, 0, NULL);
-		out_object_end();
-		out_finish();
-	}
+	if (rc)
+		goto out;
+	out_init(opt_json);
+	out_object_begin(NULL);
+	out_string("file", "%s", argv[optind]);
+	out_uint("samples", ": %llu samples\n", totals.total);
+	categories_print(cats, &totals, 0, NULL);
+	out_object_end();
+	out_finish();
+	ret = 0;
+out:
 	categories_free(cats);
-	return rc ? 1 : 0;
+	return ret;
 }
 
 static void close_profiler(void *arg)
@@ -114,111 +114,96 @@ static void close_profiler(void *arg)
 	*(struct profiler **)arg = NULL;
 }
 
+struct profile_args {
+	struct profiler_opts po;
+	const char *out_path, *rules;
+	uint64_t duration_ns;
+	bool all;
+};
+
+static const struct cli_option profile_options[] = {
+	{ "duration", 'd', CLI_DURATION, CLI_FIELD(struct profile_args, duration_ns),
+	  .min = 100000000ULL, .max = 3600000000000ULL },
+	{ "cgroup", 0, CLI_STRING, CLI_FIELD(struct profile_args, po.cgroup_path) },
+	{ "all", 0, CLI_FLAG, CLI_FIELD(struct profile_args, all) },
+	{ "freq", 'F', CLI_U64, CLI_FIELD(struct profile_args, po.freq), .min = 1, .max = 20000 },
+	{ "output", 'o', CLI_STRING, CLI_FIELD(struct profile_args, out_path) },
+	{ "categories", 0, CLI_STRING, CLI_FIELD(struct profile_args, rules) },
+	{}
+};
+
 int cmd_profile(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "duration", required_argument, NULL, 'd' },
-		{ "cgroup", required_argument, NULL, 'g' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "freq", required_argument, NULL, 'F' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "categories", required_argument, NULL, 'c' },
-		CLI_COMMON_LONGOPTS,
-		{}
-	};
 	static struct profiler *prof;
-	struct profiler_opts po = { .freq = 999 };
-	const char *out_path = "results/profile.folded", *rules = NULL;
-	uint64_t duration_ns = 5000000000ULL, v;
+	struct profile_args a = {
+		.po = { .freq = 999 },
+		.out_path = "results/profile.folded",
+		.duration_ns = 5000000000ULL,
+	};
+	const struct cli_group groups[] = { CLI_GROUP(profile_options, &a), {} };
+	const struct cli_spec spec = { "profile", profile_help, groups, .no_operands = true };
+	struct profiler_opts *po = &a.po;
+	const char *out_path, *rules;
 	struct category_totals totals;
 	struct profile_stats st;
 	struct categories *cats;
-	bool all = false;
-	int opt, rc;
+	bool all;
+	int rc, ret = 1;
 	FILE *f;
 
-	while ((opt = cli_next_opt("profile", argc, argv, ":d:F:o:vh", longopts)) != -1) {
-		switch (opt) {
-		case CLI_ERROR:
-			return EXIT_USAGE;
-		case CLI_HELP:
-			profile_help();
-			return 0;
-		case 'd':
-			if (parse_duration("profile", "--duration", optarg, 100000000ULL,
-					   3600000000000ULL, &duration_ns))
-				return EXIT_USAGE;
-			break;
-		case 'g':
-			po.cgroup_path = optarg;
-			break;
-		case 'a':
-			all = true;
-			break;
-		case 'F':
-			if (parse_u64("profile", "--freq", optarg, 1, 20000, &v))
-				return EXIT_USAGE;
-			po.freq = v;
-			break;
-		case 'o':
-			out_path = optarg;
-			break;
-		case 'c':
-			rules = optarg;
-			break;
-		}
-	}
-	if (!cli_no_args("profile", argc, argv))
-		return EXIT_USAGE;
-	if (all && po.cgroup_path) {
+	rc = cli_parse(&spec, argc, argv);
+	if (rc != CLI_PARSED)
+		return cli_exit_code(rc);
+	out_path = a.out_path;
+	rules = a.rules;
+	all = a.all;
+	if (all && po->cgroup_path) {
 		usage_error("profile: --all and --cgroup exclude each other");
 		return EXIT_USAGE;
 	}
-	if (po.cgroup_path && !cgroup_is_netprofs(po.cgroup_path)) {
+	if (po->cgroup_path && !cgroup_is_netprofs(po->cgroup_path)) {
 		usage_error("profile: --cgroup '%s' is not an existing netprof-* cgroup",
-			    po.cgroup_path);
+			    po->cgroup_path);
 		return EXIT_USAGE;
 	}
-	po.keep_all = all || !po.cgroup_path;
+	po->keep_all = all || !po->cgroup_path;
 	cats = categories_load(rules);
 	if (!cats)
 		return rules ? EXIT_USAGE : 1;
-	if (!cli_require_caps()) {
-		categories_free(cats);
-		return 1;
-	}
-	rc = profiler_open(&prof, &po);
+	if (!cli_require_caps())
+		goto out;
+	rc = profiler_open(&prof, po);
 	if (rc) {
 		pr_warn("profile: cannot start sampling: %s", strerror(-rc));
-		categories_free(cats);
-		return 1;
+		goto out;
 	}
 	teardown_register(close_profiler, &prof);
-	pr_info("sampling %s for %.1f s", profiler_event(prof), duration_ns / 1e9);
-	for (uint64_t slept = 0; slept < duration_ns && !stop_requested(); slept += 50000000ULL)
+	pr_info("sampling %s for %.1f s", profiler_event(prof), a.duration_ns / 1e9);
+	for (uint64_t slept = 0; slept < a.duration_ns && !stop_requested(); slept += 50000000ULL)
 		nanosleep(&(struct timespec){ .tv_nsec = 50000000 }, NULL);
 
 	f = fopen(out_path, "w+");
 	if (!f) {
-		fprintf(stderr, "netprof profile: cannot write %s: %s\n", out_path, strerror(errno));
-		categories_free(cats);
-		return 1;
+		pr_cmd_error("profile", "cannot write %s: %s", out_path, strerror(errno));
+		goto out;
 	}
 	rc = profiler_write_folded(prof, f, &st);
 	rewind(f);
 	if (!rc)
 		rc = categories_tally_folded(cats, f, out_path, &totals);
 	fclose(f);
-	if (!rc) {
-		out_init(opt_json);
-		out_object_begin(NULL);
-		profiler_print_stats(&st);
-		out_string("folded", "folded stacks: %s\n", out_path);
-		out_text("Where the cycles went:\n");
-		categories_print(cats, &totals, 0, NULL);
-		out_object_end();
-		out_finish();
-	}
+	if (rc)
+		goto out;
+	out_init(opt_json);
+	out_object_begin(NULL);
+	profiler_print_stats(&st);
+	out_string("folded", "folded stacks: %s\n", out_path);
+	out_text("Where the cycles went:\n");
+	categories_print(cats, &totals, 0, NULL);
+	out_object_end();
+	out_finish();
+	ret = 0;
+out:
 	categories_free(cats);
-	return rc ? 1 : 0;
+	return ret;
 }

@@ -111,25 +111,50 @@ static int run_sidecar(const char *netns, const char *cgroup, const char *backen
 	return err ? 1 : 0;
 }
 
+static int stats_option(const char *command, const struct cli_option *opt, const char *arg,
+			void *base)
+{
+	(void)opt;
+	if (!*arg) {
+		usage_error("%s: --stats needs a file name", command);
+		return -1;
+	}
+	((struct proxy_config *)base)->stats_path = arg;
+	return 0;
+}
+
+/* The proxy's own settings: the sidecar mode takes Istio's instead. */
+static const struct cli_option proxy_options[] = {
+	{ "outbound-port", 0, CLI_U64, CLI_FIELD(struct proxy_config, outbound_port), .min = 1,
+	  .max = 65535 },
+	{ "inbound-port", 0, CLI_U64, CLI_FIELD(struct proxy_config, inbound_port), .min = 1,
+	  .max = 65535 },
+	/* (uid_t)-1 means "unchanged" to setuid(): not a uid. */
+	{ "uid", 0, CLI_U64, CLI_FIELD(struct proxy_config, uid), .max = 4294967294ULL },
+	{ "gid", 0, CLI_U64, CLI_FIELD(struct proxy_config, gid), .max = 4294967294ULL },
+	{ "stats", 0, CLI_CALL, .handler = stats_option, .has_value = true },
+	{ "max-conns", 0, CLI_U64, CLI_FIELD(struct proxy_config, max_conns), .min = 1,
+	  .max = 65536 },
+	{ "buffer", 0, CLI_SIZE, CLI_FIELD(struct proxy_config, buffer_size), .min = 1024,
+	  .max = 16ULL << 20 },
+	{ "connect-timeout", 0, CLI_DURATION, CLI_FIELD(struct proxy_config, connect_timeout_ns),
+	  .min = 1000000ULL, .max = 300000000000ULL },
+	{}
+};
+
+struct sidecar_args {
+	const char *netns, *backend, *cgroup;
+};
+
+static const struct cli_option sidecar_options[] = {
+	{ "sidecar", 0, CLI_STRING, CLI_FIELD(struct sidecar_args, netns) },
+	{ "iptables", 0, CLI_STRING, CLI_FIELD(struct sidecar_args, backend) },
+	{ "cgroup", 0, CLI_STRING, CLI_FIELD(struct sidecar_args, cgroup) },
+	{}
+};
+
 int cmd_proxy(int argc, char **argv)
 {
-	enum { OPT_OUT = 0x100, OPT_IN, OPT_UID, OPT_GID, OPT_STATS, OPT_MAX, OPT_BUF, OPT_CTO,
-	       OPT_SIDECAR, OPT_IPT, OPT_CG };
-	static const struct option longopts[] = {
-		{ "outbound-port", required_argument, NULL, OPT_OUT },
-		{ "inbound-port", required_argument, NULL, OPT_IN },
-		{ "uid", required_argument, NULL, OPT_UID },
-		{ "gid", required_argument, NULL, OPT_GID },
-		{ "stats", required_argument, NULL, OPT_STATS },
-		{ "max-conns", required_argument, NULL, OPT_MAX },
-		{ "buffer", required_argument, NULL, OPT_BUF },
-		{ "connect-timeout", required_argument, NULL, OPT_CTO },
-		{ "sidecar", required_argument, NULL, OPT_SIDECAR },
-		{ "iptables", required_argument, NULL, OPT_IPT },
-		{ "cgroup", required_argument, NULL, OPT_CG },
-		CLI_COMMON_LONGOPTS,
-		{}
-	};
 	struct proxy_config cfg = {
 		.outbound_port = SIDECAR_OUTBOUND_PORT,
 		.inbound_port = SIDECAR_INBOUND_PORT,
@@ -141,103 +166,38 @@ int cmd_proxy(int argc, char **argv)
 		.max_conns = DEFAULT_MAX_CONNS,
 		.connect_timeout_ns = DEFAULT_CONNECT_TIMEOUT_NS,
 	};
-	const char *sidecar_ns = NULL, *backend = NULL, *cgroup = NULL, *proxy_opt = NULL;
-	char proxy_opt_name[32];
-	uint64_t v;
-	int opt, rc, idx;
+	struct sidecar_args sc = {};
+	const char *proxy_opt = NULL;
+	const struct cli_group groups[] = {
+		{ .options = proxy_options, .base = &cfg, .given = &proxy_opt },
+		CLI_GROUP(sidecar_options, &sc),
+		{}
+	};
+	const struct cli_spec spec = { "proxy", help, groups, .no_operands = true };
+	enum cli_result rc = cli_parse(&spec, argc, argv);
 
-	while ((opt = getopt_long(argc, argv, ":vh", longopts, &idx)) != -1) {
-		if ((rc = cli_common_opt("proxy", opt, argv)) > 0)
-			continue;
-		if (rc < 0)
-			return EXIT_USAGE;
-		if (opt >= OPT_OUT && opt <= OPT_CTO) {
-			snprintf(proxy_opt_name, sizeof(proxy_opt_name), "--%s", longopts[idx].name);
-			proxy_opt = proxy_opt_name;
-		}
-		switch (opt) {
-		case 'h':
-			help();
-			return 0;
-		case OPT_OUT:
-		case OPT_IN:
-			if (parse_u64("proxy", opt == OPT_OUT ? "--outbound-port" : "--inbound-port",
-				      optarg, 1, 65535, &v) < 0)
-				return EXIT_USAGE;
-			if (opt == OPT_OUT)
-				cfg.outbound_port = v;
-			else
-				cfg.inbound_port = v;
-			break;
-		case OPT_UID:
-		case OPT_GID:
-			/* (uid_t)-1 means "unchanged" to setuid(): not a uid. */
-			if (parse_u64("proxy", opt == OPT_UID ? "--uid" : "--gid", optarg, 0,
-				      4294967294ULL, &v) < 0)
-				return EXIT_USAGE;
-			if (opt == OPT_UID)
-				cfg.uid = v;
-			else
-				cfg.gid = v;
-			break;
-		case OPT_STATS:
-			if (!*optarg) {
-				usage_error("proxy: --stats needs a file name");
-				return EXIT_USAGE;
-			}
-			cfg.stats_path = optarg;
-			break;
-		case OPT_MAX:
-			if (parse_u64("proxy", "--max-conns", optarg, 1, 65536, &v) < 0)
-				return EXIT_USAGE;
-			cfg.max_conns = v;
-			break;
-		case OPT_BUF:
-			if (parse_size("proxy", "--buffer", optarg, 1024, 16ULL << 20, &v) < 0)
-				return EXIT_USAGE;
-			cfg.buffer_size = v;
-			break;
-		case OPT_CTO:
-			if (parse_duration("proxy", "--connect-timeout", optarg, 1000000ULL,
-					   300000000000ULL, &v) < 0)
-				return EXIT_USAGE;
-			cfg.connect_timeout_ns = v;
-			break;
-		case OPT_SIDECAR:
-			sidecar_ns = optarg;
-			break;
-		case OPT_IPT:
-			backend = optarg;
-			break;
-		case OPT_CG:
-			cgroup = optarg;
-			break;
-		}
-	}
-	if (optind < argc) {
-		usage_error("proxy: unexpected argument '%s' (see 'netprof proxy -h')", argv[optind]);
-		return EXIT_USAGE;
-	}
+	if (rc != CLI_PARSED)
+		return cli_exit_code(rc);
 	if (cfg.outbound_port == cfg.inbound_port) {
 		usage_error("proxy: --outbound-port and --inbound-port are both %u; give them "
 			    "different ports", cfg.outbound_port);
 		return EXIT_USAGE;
 	}
-	if (sidecar_ns) {
+	if (sc.netns) {
 		if (proxy_opt) {
-			usage_error("proxy: %s cannot be combined with --sidecar (the sidecar uses "
+			usage_error("proxy: --%s cannot be combined with --sidecar (the sidecar uses "
 				    "Istio's settings)", proxy_opt);
 			return EXIT_USAGE;
 		}
-		if (backend && strcmp(backend, "legacy") && strcmp(backend, "nft")) {
-			usage_error("proxy: --iptables '%s' is not legacy or nft", backend);
+		if (sc.backend && strcmp(sc.backend, "legacy") && strcmp(sc.backend, "nft")) {
+			usage_error("proxy: --iptables '%s' is not legacy or nft", sc.backend);
 			return EXIT_USAGE;
 		}
-		return run_sidecar(sidecar_ns, cgroup, backend ? backend : "legacy");
+		return run_sidecar(sc.netns, sc.cgroup, sc.backend ? sc.backend : "legacy");
 	}
-	if (backend || cgroup) {
+	if (sc.backend || sc.cgroup) {
 		usage_error("proxy: %s only goes with --sidecar NETNS",
-			    backend ? "--iptables" : "--cgroup");
+			    sc.backend ? "--iptables" : "--cgroup");
 		return EXIT_USAGE;
 	}
 	/* Named for ps and ss (it runs as /proc/self/exe, "exe" otherwise). */

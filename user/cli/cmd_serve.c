@@ -33,67 +33,57 @@ static void help(void)
 	       "  netprof serve -p 5001 --once\n", LOADGEN_DEFAULT_PORT, LOADGEN_DEFAULT_PORT);
 }
 
+static int bind_option(const char *command, const struct cli_option *opt, const char *arg,
+		       void *base)
+{
+	struct loadgen_server_opts *o = base;
+	unsigned char addr[16];
+
+	(void)opt;
+	if (inet_pton(AF_INET, arg, addr) != 1 && inet_pton(AF_INET6, arg, addr) != 1) {
+		usage_error("%s: --bind '%s' is not a numeric IPv4 or IPv6 address", command, arg);
+		return -1;
+	}
+	snprintf(o->bind, sizeof(o->bind), "%s", arg);
+	return 0;
+}
+
+static int netns_option(const char *command, const struct cli_option *opt, const char *arg,
+			void *base)
+{
+	struct loadgen_server_opts *o = base;
+
+	(void)opt;
+	if (strlen(arg) >= sizeof(o->netns) || !arg[0] || strchr(arg, '/')) {
+		usage_error("%s: --netns '%s' is not a namespace name", command, arg);
+		return -1;
+	}
+	snprintf(o->netns, sizeof(o->netns), "%s", arg);
+	return 0;
+}
+
+static const struct cli_option serve_options[] = {
+	{ "port", 'p', CLI_U64, CLI_FIELD(struct loadgen_server_opts, port), .min = 1,
+	  .max = 65535 },
+	{ "bind", 'B', CLI_CALL, .handler = bind_option, .has_value = true },
+	{ "netns", 0, CLI_CALL, .handler = netns_option, .has_value = true },
+	{ "once", '1', CLI_SET, CLI_FIELD(struct loadgen_server_opts, max_tests), .value = 1 },
+	{ "tests", 0, CLI_U64, CLI_FIELD(struct loadgen_server_opts, max_tests), .min = 1,
+	  .max = 1000000 },
+	{ "no-pin", 0, CLI_FLAG, CLI_FIELD(struct loadgen_server_opts, no_pin) },
+	{}
+};
+
 int cmd_serve(int argc, char **argv)
 {
-	enum { OPT_NETNS = 0x100, OPT_TESTS, OPT_NO_PIN };
-	static const struct option longopts[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "bind", required_argument, NULL, 'B' },
-		{ "netns", required_argument, NULL, OPT_NETNS },
-		{ "once", no_argument, NULL, '1' },
-		{ "tests", required_argument, NULL, OPT_TESTS },
-		{ "no-pin", no_argument, NULL, OPT_NO_PIN },
-		CLI_COMMON_LONGOPTS,
-		{}
-	};
 	struct loadgen_server_opts o = { .port = LOADGEN_DEFAULT_PORT };
-	unsigned char addr[16];
-	uint64_t v;
-	int opt, rc;
+	const struct cli_group groups[] = { CLI_GROUP(serve_options, &o), {} };
+	const struct cli_spec spec = { "serve", help, groups, .no_operands = true };
+	int rc;
 
-	while ((opt = cli_next_opt("serve", argc, argv, ":p:B:1vh", longopts)) != -1) {
-		switch (opt) {
-		case CLI_ERROR:
-			return EXIT_USAGE;
-		case CLI_HELP:
-			help();
-			return 0;
-		case 'p':
-			if (parse_u64("serve", "--port", optarg, 1, 65535, &v) < 0)
-				return EXIT_USAGE;
-			o.port = (uint16_t)v;
-			break;
-		case 'B':
-			if (inet_pton(AF_INET, optarg, addr) != 1 && inet_pton(AF_INET6, optarg, addr) != 1) {
-				usage_error("serve: --bind '%s' is not a numeric IPv4 or IPv6 address", optarg);
-				return EXIT_USAGE;
-			}
-			snprintf(o.bind, sizeof(o.bind), "%s", optarg);
-			break;
-		case OPT_NETNS:
-			if (strlen(optarg) >= sizeof(o.netns) || !optarg[0] || strchr(optarg, '/')) {
-				usage_error("serve: --netns '%s' is not a namespace name", optarg);
-				return EXIT_USAGE;
-			}
-			snprintf(o.netns, sizeof(o.netns), "%s", optarg);
-			break;
-		case '1':
-			o.max_tests = 1;
-			break;
-		case OPT_TESTS:
-			if (parse_u64("serve", "--tests", optarg, 1, 1000000, &v) < 0)
-				return EXIT_USAGE;
-			o.max_tests = (uint32_t)v;
-			break;
-		case OPT_NO_PIN:
-			o.no_pin = true;
-			break;
-		}
-	}
-	if (optind < argc) {
-		usage_error("serve: unexpected argument '%s' (see 'netprof serve -h')", argv[optind]);
-		return EXIT_USAGE;
-	}
+	rc = cli_parse(&spec, argc, argv);
+	if (rc != CLI_PARSED)
+		return cli_exit_code(rc);
 	if (!cli_require_caps())
 		return 1;
 	pr_info("serve: listening on %s port %u%s%s", o.bind[0] ? o.bind : "every address", o.port,

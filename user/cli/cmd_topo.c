@@ -64,11 +64,30 @@ static void help(void)
 	       "  sudo netprof topo up --cni macvlan --subnets 2\n", topo_options_help);
 }
 
-static const struct option longopts[] = {
-	TOPO_LONGOPTS,
-	CLI_COMMON_LONGOPTS,
-	{}
+static const struct option topo_longopts[] = { TOPO_LONGOPTS, {} };
+
+/* The topology options, and which of them were given: show and down take
+ * only --run. */
+struct topo_args {
+	struct topo_opts o;
+	bool cni_given, run_given;
+	const char *up_opt;	/* the last option given that only up takes */
 };
+
+static int topo_option(const char *command, int opt, const char *arg, void *base)
+{
+	struct topo_args *a = base;
+	int rc = topo_parse_option(command, opt, arg, &a->o);
+
+	if (rc <= 0)
+		return rc;
+	for (const struct option *lo = topo_longopts; lo->name && opt != TOPO_OPT_RUN; lo++)
+		if (lo->val == opt)
+			a->up_opt = lo->name;
+	a->cni_given |= opt == TOPO_OPT_CNI;
+	a->run_given |= opt == TOPO_OPT_RUN;
+	return 1;
+}
 
 /* ---- the keeper ---- */
 
@@ -291,34 +310,25 @@ static int topo_cmd_show_down(bool down, const char *run)
 int cmd_topo(int argc, char **argv)
 {
 	const char *verb = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
-	struct topo_opts o;
-	bool cni_given = false, run_given = false, up_only = false;
-	const char *up_opt = NULL;
+	struct topo_args a = {};
+	const struct cli_group groups[] = {
+		{ .longopts = topo_longopts, .parse = topo_option, .base = &a },
+		{}
+	};
+	const struct cli_spec spec = { "topo", help, groups, .no_operands = false };
+	struct topo_opts *o = &a.o;
 	char node1[TOPO_NS_MAX + 16];
-	int opt;
+	enum cli_result rc;
 
-	topo_opts_defaults(&o);
+	topo_opts_defaults(o);
 	if (verb) {
 		argv[1] = argv[0];	/* let getopt start after the verb */
 		argc--;
 		argv++;
 	}
-	while ((opt = cli_next_opt("topo", argc, argv, ":vh", longopts)) != -1) {
-		if (opt == CLI_ERROR)
-			return EXIT_USAGE;
-		if (opt == CLI_HELP) {
-			help();
-			return 0;
-		}
-		if (opt != TOPO_OPT_RUN) {
-			up_only = true;
-			up_opt = argv[optind - 1];
-		}
-		cni_given |= opt == TOPO_OPT_CNI;
-		run_given |= opt == TOPO_OPT_RUN;
-		if (topo_parse_option("topo", opt, optarg, &o) < 0)
-			return EXIT_USAGE;
-	}
+	rc = cli_parse(&spec, argc, argv);
+	if (rc != CLI_PARSED)
+		return cli_exit_code(rc);
 	if (!verb) {
 		usage_error("topo: say up, show or down (see 'netprof topo -h')");
 		return EXIT_USAGE;
@@ -326,33 +336,33 @@ int cmd_topo(int argc, char **argv)
 	if (!cli_no_args("topo", argc, argv))
 		return EXIT_USAGE;
 	if (!strcmp(verb, "up")) {
-		if (!cni_given) {
+		if (!a.cni_given) {
 			usage_error("topo up: --cni is required (one of: %s)", topo_cni_list());
 			return EXIT_USAGE;
 		}
-		if (!run_given)
-			snprintf(o.run, sizeof(o.run), "%s", topo_cni_name(o.cni));
-		if (topo_opts_check(&o))
+		if (!a.run_given)
+			snprintf(o->run, sizeof(o->run), "%s", topo_cni_name(o->cni));
+		if (topo_opts_check(o))
 			return EXIT_USAGE;
-		snprintf(node1, sizeof(node1), "netprof-%s-node1", o.run);
+		snprintf(node1, sizeof(node1), "netprof-%s-node1", o->run);
 		if (netns_exists(node1)) {
 			usage_error("topo up: a topology named '%s' is up already: pick another --run, "
-				    "or 'netprof topo down --run %s'", o.run, o.run);
+				    "or 'netprof topo down --run %s'", o->run, o->run);
 			return EXIT_USAGE;
 		}
 		if (!cli_require_caps())
 			return 1;
-		return topo_cmd_up(&o);
+		return topo_cmd_up(o);
 	}
 	if (strcmp(verb, "show") && strcmp(verb, "down")) {
 		usage_error("topo: unknown action '%s': use up, show or down", verb);
 		return EXIT_USAGE;
 	}
-	if (up_only) {
-		usage_error("topo %s: option '%s' only applies to 'topo up'", verb, up_opt);
+	if (a.up_opt) {
+		usage_error("topo %s: option '--%s' only applies to 'topo up'", verb, a.up_opt);
 		return EXIT_USAGE;
 	}
 	if (!cli_require_caps())
 		return 1;
-	return topo_cmd_show_down(!strcmp(verb, "down"), run_given ? o.run : NULL);
+	return topo_cmd_show_down(!strcmp(verb, "down"), a.run_given ? o->run : NULL);
 }

@@ -1,4 +1,4 @@
-/* Entry points of the subcommands; each lives in its own user/cmd_*.c. */
+/* Entry points of the subcommands; each lives in its own cli/cmd_*.c. */
 #ifndef NETPROF_COMMANDS_H
 #define NETPROF_COMMANDS_H
 

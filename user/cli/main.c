@@ -12,28 +12,25 @@
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "build a datapath, drive traffic, report figures, hops and cycles",
-	  NULL, NEEDS_PROFILER },
+	  NEEDS_PROFILER },
 	{ "compare", cmd_compare, "run several datapaths with one workload, side by side",
-	  NULL, NEEDS_PROFILER },
-	{ "topo", cmd_topo, "build, show or remove an emulated CNI datapath", NULL,
 	  NEEDS_PROFILER },
-	{ "serve", cmd_serve, "answer load-generator tests (like netserver or iperf3 -s)",
-	  NULL, 0 },
+	{ "topo", cmd_topo, "build, show or remove an emulated CNI datapath", NEEDS_PROFILER },
+	{ "serve", cmd_serve, "answer load-generator tests (like netserver or iperf3 -s)", 0 },
 	{ "load", cmd_load, "drive a workload against 'netprof serve' (like netperf or iperf3 -c)",
-	  NULL, 0 },
+	  0 },
 	{ "trace", cmd_trace, "follow packets through existing netprof namespaces, hop by hop",
-	  NULL, NEEDS_PROFILER },
-	{ "profile", cmd_profile, "sample on-CPU stacks: folded stacks and cost categories",
-	  NULL, NEEDS_PROFILER },
-	{ "categorize", cmd_categorize, "cost categories of a folded-stacks file", NULL, 0 },
-	{ "check", cmd_check, "probe what this kernel offers a datapath profiler", NULL,
 	  NEEDS_PROFILER },
-	{ "cleanup", cmd_cleanup, "remove whatever a killed run left behind", NULL,
+	{ "profile", cmd_profile, "sample on-CPU stacks: folded stacks and cost categories",
+	  NEEDS_PROFILER },
+	{ "categorize", cmd_categorize, "cost categories of a folded-stacks file", 0 },
+	{ "check", cmd_check, "probe what this kernel offers a datapath profiler", NEEDS_PROFILER },
+	{ "cleanup", cmd_cleanup, "remove whatever a killed run left behind",
 	  NEED_CAP(NP_CAP_NET_ADMIN) | NEED_CAP(NP_CAP_SYS_ADMIN) },
-	{ "report", cmd_report, "print a saved run's report from results/", NULL, 0 },
-	{ "flame", cmd_flame, "render folded stacks as an SVG flame graph", NULL, 0 },
+	{ "report", cmd_report, "print a saved run's report from results/", 0 },
+	{ "flame", cmd_flame, "render folded stacks as an SVG flame graph", 0 },
 	/* The sidecar's proxy: netprof starts it in each pod, so it is hidden. */
-	{ "proxy", cmd_proxy, NULL, NULL, 0 },
+	{ "proxy", cmd_proxy, NULL, 0 },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -50,8 +47,7 @@ static void usage(FILE *f)
 		"Commands:\n");
 	for (size_t i = 0; i < NR_COMMANDS; i++)
 		if (commands[i].summary)
-			fprintf(f, "  %-9s %s%s\n", commands[i].name, commands[i].summary,
-				commands[i].run ? "" : " (not in this build yet)");
+			fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 		"\n"
 		"Options:\n"
@@ -64,6 +60,24 @@ static void usage(FILE *f)
 		"  sudo netprof check            what this kernel lets netprof measure\n"
 		"  sudo netprof check --json     the same, as JSON\n"
 		"  sudo netprof cleanup          remove what a SIGKILLed run left\n");
+}
+
+/* With --json, a failure leaves {"error": ...} on stdout: the message that
+ * made it fail, or the exit status when nothing was said. */
+static int fail(const char *command, int rc)
+{
+	char fallback[64];
+	const char *why = log_last_error();
+
+	if (!opt_json)
+		return rc;
+	if (!why[0]) {
+		snprintf(fallback, sizeof(fallback), "%s failed with exit status %d",
+			 command ? command : "netprof", rc);
+		why = fallback;
+	}
+	out_error_document(why);
+	return rc;
 }
 
 static const struct command *find_command(const char *name)
@@ -94,22 +108,17 @@ int main(int argc, char **argv)
 			opt_json = true;
 		} else {
 			usage_error("unknown option '%s' (see 'netprof -h')", argv[i]);
-			return EXIT_USAGE;
+			return fail(NULL, EXIT_USAGE);
 		}
 	}
 	if (i == argc) {
 		usage_error("no command given (see 'netprof -h'; try 'sudo netprof check')");
-		return EXIT_USAGE;
+		return fail(NULL, EXIT_USAGE);
 	}
 	cmd = find_command(argv[i]);
 	if (!cmd) {
 		usage_error("unknown command '%s' (see 'netprof -h' for the list)", argv[i]);
-		return EXIT_USAGE;
-	}
-	if (!cmd->run) {
-		usage_error("'%s' is not in this build yet: it arrives with %s", cmd->name,
-			    cmd->pending);
-		return EXIT_USAGE;
+		return fail(NULL, EXIT_USAGE);
 	}
 	/* Capabilities are checked after option parsing, by the command
 	 * (cli_require_caps), so that -h and usage errors work for anyone. */
@@ -118,6 +127,8 @@ int main(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	rc = cmd->run(argc - i, argv + i);
+	if (rc)
+		fail(cmd->name, rc);
 	teardown_all();
 	return rc;
 }

@@ -35,8 +35,8 @@ bool caps_require(const char *command, unsigned long long mask)
 		int cap = order[i];
 
 		if ((mask & NEED_CAP(cap)) && !cap_effective(cap)) {
-			fprintf(stderr, "netprof %s: missing %s; run as root (sudo netprof %s)\n",
-				command, cap_name(cap), command);
+			pr_cmd_error(command, "missing %s; run as root (sudo netprof %s)",
+				     cap_name(cap), command);
 			return false;
 		}
 	}

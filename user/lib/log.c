@@ -1,11 +1,14 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <bpf/libbpf.h>
 
 #include "lib/log.h"
 
 enum log_level log_level = LOG_INFO;
+
+static char last_error[512];
 
 /* libbpf's debug chatter (every relocation) is only useful with -v. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -27,6 +30,27 @@ void log_init(bool verbose)
 	libbpf_set_print(libbpf_print);
 }
 
+/* Prints "netprof: <tag><message>", or "netprof COMMAND: <message>", and
+ * keeps the message (truncated if need be) for log_last_error(). */
+static void emit(const char *tag, const char *command, const char *fmt, va_list ap)
+{
+	va_list copy;
+	int n = 0;
+
+	va_copy(copy, ap);
+	if (command) {
+		fprintf(stderr, "netprof %s: ", command);
+		n = snprintf(last_error, sizeof(last_error), "%s: ", command);
+	} else {
+		fprintf(stderr, "netprof: %s", tag);
+	}
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	if (n >= 0 && (size_t)n < sizeof(last_error))
+		vsnprintf(last_error + n, sizeof(last_error) - n, fmt, copy);
+	va_end(copy);
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
@@ -34,12 +58,14 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (level > log_level)
 		return;
 	va_start(ap, fmt);
-	fputs("netprof: ", stderr);
-	if (level == LOG_WARN)
-		fputs("warning: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	if (level == LOG_WARN) {
+		emit("warning: ", NULL, fmt, ap);
+	} else {
+		fputs("netprof: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void usage_error(const char *fmt, ...)
@@ -47,8 +73,20 @@ void usage_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("netprof: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	emit("", NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+void pr_cmd_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit("", command, fmt, ap);
+	va_end(ap);
+}
+
+const char *log_last_error(void)
+{
+	return last_error;
 }

@@ -18,6 +18,15 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 /* One line naming what was wrong and how to fix it; the caller returns EXIT_USAGE. */
 void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A failure worded "netprof COMMAND: ..." (no "warning:"): the command then
+ * exits 1. */
+void pr_cmd_error(const char *command, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The last warning, usage error or command error, without the "netprof: "
+ * prefix ("" when there was none): what a failed command reports in JSON. */
+const char *log_last_error(void);
+
 #define EXIT_USAGE 2
 
 #endif

@@ -42,13 +42,11 @@ static void jw_quoted(struct json_writer *w, const char *s)
 }
 
 /* Separator, indentation and key before a value at the current depth. */
-static const char *pending_key;
-
 static void jw_prefix(struct json_writer *w, const char *key)
 {
-	if (!key && pending_key)
-		key = pending_key;
-	pending_key = NULL;
+	if (!key && w->pending_key)
+		key = w->pending_key;
+	w->pending_key = NULL;
 	if (!w->first[w->depth])
 		fputc(',', w->f);
 	if (w->depth > 0)
@@ -130,6 +128,11 @@ void jw_null(struct json_writer *w, const char *key)
 	fputs("null", w->f);
 }
 
+void jw_key(struct json_writer *w, const char *key)
+{
+	w->pending_key = key;
+}
+
 void jw_finish(struct json_writer *w)
 {
 	fputc('\n', w->f);
@@ -139,6 +142,8 @@ void jw_finish(struct json_writer *w)
 static struct json_writer out_writer;
 static bool out_is_json;
 static FILE *out_file;
+/* Some JSON went to stdout: a failure must not add a second document. */
+static bool stdout_has_json;
 /* Before out_init, plain stdout. */
 #define OUT_FILE (out_file ? out_file : stdout)
 
@@ -156,16 +161,24 @@ void out_to(FILE *f, bool json)
 
 bool out_json(void) { return out_is_json; }
 
+/* The writer, for a JSON write about to happen. */
+static struct json_writer *json_out(void)
+{
+	if (out_file == stdout)
+		stdout_has_json = true;
+	return &out_writer;
+}
+
 void out_object_begin(const char *key)
 {
 	if (out_is_json)
-		jw_object_begin(&out_writer, key);
+		jw_object_begin(json_out(), key);
 }
 
 void out_key(const char *key)
 {
 	if (out_is_json)
-		pending_key = key;
+		jw_key(&out_writer, key);
 }
 
 void out_object_end(void)
@@ -177,7 +190,7 @@ void out_object_end(void)
 void out_array_begin(const char *key)
 {
 	if (out_is_json)
-		jw_array_begin(&out_writer, key);
+		jw_array_begin(json_out(), key);
 }
 
 void out_array_end(void)
@@ -189,7 +202,7 @@ void out_array_end(void)
 #define OUT_VALUE(jw_fn, key, fmt, value)			\
 	do {							\
 		if (out_is_json)				\
-			jw_fn(&out_writer, key, value);		\
+			jw_fn(json_out(), key, value);		\
 		else if (fmt)					\
 			fprintf(OUT_FILE, fmt, value);		\
 	} while (0)
@@ -197,7 +210,7 @@ void out_array_end(void)
 void out_string(const char *key, const char *fmt, const char *value)
 {
 	if (out_is_json)
-		jw_string(&out_writer, key, value);
+		jw_string(json_out(), key, value);
 	else if (fmt)
 		fprintf(OUT_FILE, fmt, value ? value : "-");
 }
@@ -250,7 +263,7 @@ void out_double(const char *key, const char *fmt, double value)
 void out_bool(const char *key, const char *fmt, bool value)
 {
 	if (out_is_json)
-		jw_bool(&out_writer, key, value);
+		jw_bool(json_out(), key, value);
 	else if (fmt)
 		fprintf(OUT_FILE, fmt, value ? "yes" : "no");
 }
@@ -271,4 +284,18 @@ void out_finish(void)
 	if (out_is_json)
 		jw_finish(&out_writer);
 	fflush(OUT_FILE);
+}
+
+void out_error_document(const char *message)
+{
+	struct json_writer w;
+
+	if (stdout_has_json)
+		return;
+	jw_init(&w, stdout, true);
+	jw_object_begin(&w, NULL);
+	jw_string(&w, "error", message);
+	jw_object_end(&w);
+	jw_finish(&w);
+	stdout_has_json = true;
 }

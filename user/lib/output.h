@@ -21,6 +21,7 @@ struct json_writer {
 	bool pretty;
 	bool first[JW_MAX_DEPTH];	/* no element yet at this depth */
 	bool in_array[JW_MAX_DEPTH];
+	const char *pending_key;	/* jw_key(): the next keyless value's key */
 };
 
 void jw_init(struct json_writer *w, FILE *f, bool pretty);
@@ -34,6 +35,8 @@ void jw_int(struct json_writer *w, const char *key, int64_t value);
 void jw_double(struct json_writer *w, const char *key, double value);
 void jw_bool(struct json_writer *w, const char *key, bool value);
 void jw_null(struct json_writer *w, const char *key);
+/* Names the next value written with a NULL key. */
+void jw_key(struct json_writer *w, const char *key);
 /* Ends the top-level value with a newline. */
 void jw_finish(struct json_writer *w);
 
@@ -59,5 +62,12 @@ void out_bool(const char *key, const char *fmt, bool value);
 void out_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Flushes and, in JSON mode, terminates the document. */
 void out_finish(void);
+
+/*
+ * A failed command's JSON, as bpftool's p_err writes it: {"error": message}
+ * on stdout, unless the command already put JSON there (its own document,
+ * perhaps marked partial), which a second document would make invalid.
+ */
+void out_error_document(const char *message);
 
 #endif

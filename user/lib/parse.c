@@ -1,5 +1,6 @@
 /* Strict number, size and duration parsers for option values: a value that is
- * not wholly a number in range gets one usage line naming the option. */
+ * not wholly a number in range gets one usage line naming the option. The
+ * option tables apply them, and print their help. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -137,4 +138,86 @@ int parse_duration(const char *command, const char *option, const char *text, ui
 	return parse_scaled(command, option, text, min_ns, max_ns, out_ns, duration_suffix,
 			    "a duration (like 10, 10s, 500ms)",
 			    fmt_duration);
+}
+
+/* ---- option tables ---- */
+
+static void store_uint(void *field, size_t size, uint64_t v)
+{
+	switch (size) {
+	case 1: *(uint8_t *)field = (uint8_t)v; break;
+	case 2: *(uint16_t *)field = (uint16_t)v; break;
+	case 4: *(uint32_t *)field = (uint32_t)v; break;
+	default: *(uint64_t *)field = v; break;
+	}
+}
+
+int cli_option_apply(const char *command, const struct cli_option *o, const char *arg,
+		     void *base)
+{
+	void *field = (char *)base + o->offset;
+	char name[64];
+	uint64_t v;
+	int rc;
+
+	snprintf(name, sizeof(name), "--%s", o->name);
+	switch (o->kind) {
+	case CLI_FLAG:
+		*(bool *)field = true;
+		return 0;
+	case CLI_SET:
+		store_uint(field, o->size, (uint64_t)o->value);
+		return 0;
+	case CLI_STRING:
+		*(const char **)field = arg;
+		return 0;
+	case CLI_U64:
+		rc = parse_u64(command, name, arg, o->min, o->max, &v);
+		break;
+	case CLI_SIZE:
+		rc = parse_size(command, name, arg, o->min, o->max, &v);
+		break;
+	case CLI_DURATION:
+		rc = parse_duration(command, name, arg, o->min, o->max, &v);
+		break;
+	case CLI_CALL:
+		return o->handler(command, o, arg, base);
+	default:
+		return -1;
+	}
+	if (rc)
+		return -1;
+	store_uint(field, o->size, v);
+	return 0;
+}
+
+/* The option column is as wide as in every hand-written -h. */
+#define HELP_COLUMN 22
+
+void cli_print_options(FILE *f, const struct cli_option *options)
+{
+	for (const struct cli_option *o = options; o->name; o++) {
+		char left[80];
+		const char *line = o->help, *nl;
+		int n = 0;
+
+		if (!o->help)
+			continue;
+		if (o->letter)
+			n = snprintf(left, sizeof(left), "-%c, ", o->letter);
+		snprintf(left + n, sizeof(left) - n, "--%s%s%s", o->name, o->arg_name ? " " : "",
+			 o->arg_name ? o->arg_name : "");
+		fprintf(f, "  %-*s", HELP_COLUMN - 1, left);
+		/* A long name pushes the text to a line of its own. */
+		if (strlen(left) >= HELP_COLUMN - 1)
+			fprintf(f, "\n  %-*s", HELP_COLUMN - 1, "");
+		for (;;) {
+			nl = strchr(line, '\n');
+			fprintf(f, " %.*s\n", nl ? (int)(nl - line) : (int)strlen(line), line);
+			if (!nl)
+				break;
+			line = nl + 1;
+			fprintf(f, "  %-*s", HELP_COLUMN - 1, "");
+		}
+	}
 }
