@@ -747,15 +747,12 @@ int topo_down(struct topo *t)
 
 /* ---- state file: a flat JSON object, one key per line ---- */
 
-int topo_save_state(const struct topo *t)
+int topo_state_write(const char *path, const struct topo *t)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	char tmp[PATH_MAX + 8];
 	struct json_writer w;
 	FILE *f;
 
-	if (mkdir(TOPO_STATE_DIR, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	state_path(t->opts.run, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "w");
 	if (!f)
@@ -781,6 +778,16 @@ int topo_save_state(const struct topo *t)
 		return -errno;
 	}
 	return 0;
+}
+
+int topo_save_state(const struct topo *t)
+{
+	char path[PATH_MAX];
+
+	if (mkdir(TOPO_STATE_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	state_path(t->opts.run, path, sizeof(path));
+	return topo_state_write(path, t);
 }
 
 /* The value of "key" in a flat, one-key-per-line JSON file. */
@@ -843,11 +850,53 @@ static int find_only_run(char *run, size_t len)
 	return found > 1 ? -EEXIST : 0;
 }
 
+/* Every key the state file holds over *o; the run stays the caller's. */
+static void state_parse(const char *text, struct topo_opts *o, pid_t *keeper)
+{
+	char val[64];
+	int cni;
+
+	if (state_value(text, "cni", val, sizeof(val)) && (cni = topo_cni_from_name(val)) >= 0)
+		o->cni = cni;
+	if (state_value(text, "placement", val, sizeof(val)))
+		o->same_node = !strcmp(val, "same-node");
+	if (state_value(text, "target", val, sizeof(val)))
+		o->target_service = !strcmp(val, "service");
+	if (state_value(text, "mtu", val, sizeof(val)))
+		o->mtu = atoi(val);
+	if (state_value(text, "pods", val, sizeof(val)))
+		o->pods = atoi(val);
+	if (state_value(text, "policies", val, sizeof(val)))
+		o->policies = atoi(val);
+	if (state_value(text, "services", val, sizeof(val)))
+		o->services = atoi(val);
+	if (state_value(text, "subnets", val, sizeof(val)))
+		o->subnets = atoi(val);
+	if (state_value(text, "socket_lb", val, sizeof(val)))
+		o->socket_lb = !strcmp(val, "true");
+	if (state_value(text, "iptables", val, sizeof(val)))
+		snprintf(o->iptables, sizeof(o->iptables), "%.7s", val);
+	if (state_value(text, "keeper", val, sizeof(val)))
+		*keeper = atoi(val);
+}
+
+int topo_state_read(const char *path, struct topo_opts *o, pid_t *keeper)
+{
+	char text[4096];
+	int n = read_file(path, text, sizeof(text));
+
+	if (n < 0)
+		return n;
+	state_parse(text, o, keeper);
+	return 0;
+}
+
 int topo_load(const char *run, struct topo *t)
 {
-	char path[PATH_MAX], text[4096], val[64], found[TOPO_RUN_MAX + 8];
+	char path[PATH_MAX], found[TOPO_RUN_MAX + 8];
 	struct topo_opts o;
-	int err, cni;
+	pid_t keeper = 0;
+	int err;
 
 	if (!run) {
 		err = find_only_run(found, sizeof(found));
@@ -859,7 +908,7 @@ int topo_load(const char *run, struct topo *t)
 	}
 	topo_opts_defaults(&o);
 	snprintf(o.run, sizeof(o.run), "%.*s", TOPO_RUN_MAX, run);
-	if (state_path(run, path, sizeof(path)) || read_file(path, text, sizeof(text)) < 0) {
+	if (state_path(run, path, sizeof(path)) || topo_state_read(path, &o, &keeper) < 0) {
 		/* No state file (a run of `netprof run` killed hard): rediscover. */
 		char ns[TOPO_NS_MAX + 8];
 
@@ -867,29 +916,8 @@ int topo_load(const char *run, struct topo *t)
 		if (!netns_exists(ns))
 			return -ENOENT;
 		pr_warn("no state file for run '%s': showing what its namespaces hold", run);
-		text[0] = '\0';
 		o.cni = TOPO_CNI_HOST;
 	}
-	if (state_value(text, "cni", val, sizeof(val)) && (cni = topo_cni_from_name(val)) >= 0)
-		o.cni = cni;
-	if (state_value(text, "placement", val, sizeof(val)))
-		o.same_node = !strcmp(val, "same-node");
-	if (state_value(text, "target", val, sizeof(val)))
-		o.target_service = !strcmp(val, "service");
-	if (state_value(text, "mtu", val, sizeof(val)))
-		o.mtu = atoi(val);
-	if (state_value(text, "pods", val, sizeof(val)))
-		o.pods = atoi(val);
-	if (state_value(text, "policies", val, sizeof(val)))
-		o.policies = atoi(val);
-	if (state_value(text, "services", val, sizeof(val)))
-		o.services = atoi(val);
-	if (state_value(text, "subnets", val, sizeof(val)))
-		o.subnets = atoi(val);
-	if (state_value(text, "socket_lb", val, sizeof(val)))
-		o.socket_lb = !strcmp(val, "true");
-	if (state_value(text, "iptables", val, sizeof(val)))
-		snprintf(o.iptables, sizeof(o.iptables), "%.7s", val);
 	if (!topo_ops(o.cni)) {
 		pr_warn("run '%s' uses --cni %s, which is not in this build", run,
 			topo_cni_name(o.cni));
@@ -897,8 +925,7 @@ int topo_load(const char *run, struct topo *t)
 	}
 	t->rt = NULL;
 	topo_plan(&o, t);
-	if (state_value(text, "keeper", val, sizeof(val)))
-		t->keeper = atoi(val);
+	t->keeper = keeper;
 	if (!netns_exists(t->nodes[0]))
 		return -ENOENT;
 	return topo_scan_devices(t);

@@ -162,6 +162,13 @@ int topo_scan_devices(struct topo *t);
  */
 #define TOPO_STATE_DIR "/run/netprof"
 int topo_save_state(const struct topo *t);
+/*
+ * The state file's format on any path (topo_save_state and topo_load use
+ * TOPO_STATE_DIR). Reading sets each option the file names and *keeper,
+ * and leaves the rest of *o, the run included, as the caller set it.
+ */
+int topo_state_write(const char *path, const struct topo *t);
+int topo_state_read(const char *path, struct topo_opts *o, pid_t *keeper);
 
 /*
  * For `topo up`: after topo_up, the builder stays in the background as the
