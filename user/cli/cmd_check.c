@@ -43,6 +43,7 @@
 #include "probe/feature_probe.h"
 #include "lib/log.h"
 #include "lib/netns.h"
+#include "lib/netns_admin.h"
 #include "lib/output.h"
 #include "lib/teardown.h"
 

@@ -14,6 +14,7 @@
 #include "lib/exec.h"
 #include "lib/log.h"
 #include "lib/netns.h"
+#include "lib/netns_admin.h"
 #include "lib/output.h"
 
 #define BPFFS_NETPROF_DIR "/sys/fs/bpf/netprof"

@@ -1,5 +1,5 @@
 /*
- * The emulated Kubernetes datapaths (issue #4): a model of one topology that
+ * The emulated Kubernetes datapaths: a model of one topology that
  * `netprof topo` builds, shows and removes and that `netprof run` profiles.
  *
  * Common frame: two node namespaces joined by a veth pair (the "wire"), pods
@@ -98,9 +98,11 @@ struct topo_hop {
 };
 
 struct topo_runtime;
+struct topo_cni_ops;
 
 struct topo {
 	struct topo_opts opts;
+	const struct topo_cni_ops *ops;	/* the datapath of opts.cni (topo_plan) */
 	char nodes[2][TOPO_NS_MAX];
 	char gateway[TOPO_NS_MAX];	/* macvlan --subnets 2, else "" */
 	struct topo_endpoint client, server;
