@@ -163,12 +163,9 @@ void topo_plan(const struct topo_opts *o, struct topo *t)
 			topo_pod_ip(ip, sizeof(ip), o->same_node ? 0 : 1, o->same_node ? 3 : 2);
 			set_endpoint_ip(&t->server, ip);
 		}
-		if (o->cni != TOPO_CNI_MACVLAN) {
-			const char *prefix = (o->cni == TOPO_CNI_CILIUM ||
-					      o->cni == TOPO_CNI_CILIUM_LEGACY) ? "lxc" : "cali";
-
-			topo_veth_name(t->client.host_ifname, 16, prefix, o->run, "pod-a");
-			topo_veth_name(t->server.host_ifname, 16, prefix, o->run, "pod-b");
+		if (ops->veth_prefix) {
+			topo_veth_name(t->client.host_ifname, 16, ops->veth_prefix, o->run, "pod-a");
+			topo_veth_name(t->server.host_ifname, 16, ops->veth_prefix, o->run, "pod-b");
 		}
 	}
 	snprintf(t->client.ifname, 16, "eth0");

@@ -140,6 +140,7 @@ const struct topo_cni_ops topo_calico_ops = {
 	.name = "calico",
 	.summary = "cali* veths, proxy ARP, Calico's iptables ruleset, kube-proxy services",
 	.has_pods = true,
+	.veth_prefix = "cali",
 	.calico_rules = true,
 	.kube_proxy = true,
 	.build = calico_build_pods,

@@ -190,6 +190,7 @@ static void cilium_hops(struct topo *t)
 /* The two differ in what cilium_dp_open() is told (is_legacy), nothing else. */
 #define CILIUM_OPS					\
 	.has_pods = true,				\
+	.veth_prefix = "lxc",				\
 	.socket_lb = true,				\
 	.build = cilium_build,				\
 	.start = cilium_start,				\

@@ -19,6 +19,7 @@ struct topo_cni_ops {
 	const char *name;
 	const char *summary;
 	bool has_pods;		/* false: the node namespaces are the endpoints */
+	const char *veth_prefix;	/* of the pods' host-side veths; NULL: no veths */
 	bool calico_rules;	/* node_rules is Calico's: --pods and --policies size it */
 	bool kube_proxy;	/* a ClusterIP is kube-proxy NAT (unless --socket-lb) */
 	bool socket_lb;		/* a ClusterIP is socket-LB (always, or with --socket-lb) */

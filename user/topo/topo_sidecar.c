@@ -64,6 +64,7 @@ const struct topo_cni_ops topo_sidecar_ops = {
 	.name = "sidecar",
 	.summary = "calico plus Istio's nat rules and a user-space proxy (uid 1337) in each pod",
 	.has_pods = true,
+	.veth_prefix = "cali",
 	.calico_rules = true,
 	.kube_proxy = true,
 	.build = calico_build_pods,
