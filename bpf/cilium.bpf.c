@@ -181,11 +181,36 @@ static __always_inline int answer_arp(struct __sk_buff *skb, const struct cilium
 	return bpf_redirect(skb->ifindex, 0);
 }
 
+/*
+ * The IPv4 header of a packet this datapath routes itself, in linear data,
+ * with its Ethernet header in *ethp. NULL leaves the packet to the host
+ * stack: not IPv4, legacy host routing, too short, or an expiring TTL (the
+ * stack sends the ICMP time-exceeded).
+ */
+static __always_inline struct iphdr *routable_ipv4(struct __sk_buff *skb, struct ethhdr **ethp)
+{
+	__u32 len = sizeof(struct ethhdr) + sizeof(struct iphdr);
+	struct ethhdr *eth;
+	struct iphdr *ip;
+
+	if (skb->protocol != bpf_htons(ETH_P_IP) || legacy_host_routing)
+		return NULL;
+	if (!headers_linear(skb, len))
+		return NULL;
+	eth = skb_data(skb);
+	ip = (void *)(eth + 1);
+	if ((void *)(ip + 1) > skb_data_end(skb))
+		return NULL;
+	if (ip->version != 4 || ip->ttl <= 1)
+		return NULL;
+	*ethp = eth;
+	return ip;
+}
+
 /* bpf_lxc.c's egress, without policy and BPF conntrack. */
 SEC("tc")
 int cil_from_container(struct __sk_buff *skb)
 {
-	__u32 len = sizeof(struct ethhdr) + sizeof(struct iphdr);
 	struct bpf_fib_lookup fib = {};
 	const struct cilium_endpoint *src_ep, *dst_ep;
 	__u32 ifindex = skb->ifindex;
@@ -199,16 +224,8 @@ int cil_from_container(struct __sk_buff *skb)
 		return pass_to_stack();
 	if (skb->protocol == bpf_htons(ETH_P_ARP))
 		return answer_arp(skb, src_ep);
-	if (skb->protocol != bpf_htons(ETH_P_IP) || legacy_host_routing)
-		return pass_to_stack();
-	if (!headers_linear(skb, len))
-		return pass_to_stack();
-	eth = skb_data(skb);
-	ip = (void *)(eth + 1);
-	if ((void *)(ip + 1) > skb_data_end(skb))
-		return pass_to_stack();
-	/* An expiring TTL: the stack sends the ICMP time-exceeded. */
-	if (ip->version != 4 || ip->ttl <= 1)
+	ip = routable_ipv4(skb, &eth);
+	if (!ip)
 		return pass_to_stack();
 
 	dst_ep = bpf_map_lookup_elem(&endpoints, &ip->daddr);
@@ -256,21 +273,13 @@ int cil_from_container(struct __sk_buff *skb)
 SEC("tc")
 int cil_from_netdev(struct __sk_buff *skb)
 {
-	__u32 len = sizeof(struct ethhdr) + sizeof(struct iphdr);
 	const struct cilium_endpoint *ep;
 	struct ethhdr *eth;
 	struct iphdr *ip;
 
 	count(CIL_FROM_NETDEV);
-	if (skb->protocol != bpf_htons(ETH_P_IP) || legacy_host_routing)
-		return pass_to_stack();
-	if (!headers_linear(skb, len))
-		return pass_to_stack();
-	eth = skb_data(skb);
-	ip = (void *)(eth + 1);
-	if ((void *)(ip + 1) > skb_data_end(skb))
-		return pass_to_stack();
-	if (ip->version != 4 || ip->ttl <= 1)
+	ip = routable_ipv4(skb, &eth);
+	if (!ip)
 		return pass_to_stack();
 	ep = bpf_map_lookup_elem(&endpoints, &ip->daddr);
 	if (!ep)

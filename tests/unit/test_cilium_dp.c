@@ -21,6 +21,7 @@
 #include "datapath/cilium_dp.h"
 #include "lib/exec.h"
 #include "lib/netns.h"
+#include "lib/netns_admin.h"
 #include "test.h"
 
 #define POD_A_IP	"198.18.10.10"

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "loadgen/loadgen.h"
+#include "loadgen/loadgen_internal.h"
 #include "test.h"
 
 static struct loadgen_server *start_server(void)
@@ -84,4 +85,73 @@ TEST(loadgen_no_server_is_partial_with_error)
 	ASSERT_TRUE(res.partial, "marked partial");
 	ASSERT_TRUE(strstr(res.error, "cannot reach netprof serve") != NULL, res.error);
 	loadgen_result_free(&res);
+}
+
+TEST(loadgen_totals_window_from_counters)
+{
+	struct lg_counters c0 = { .bytes_sent = 100, .bytes_recv = 200, .transactions = 3,
+				  .packets_sent = 4, .packets_recv = 5, .connects = 6 };
+	struct lg_counters c1 = { .bytes_sent = 1100, .bytes_recv = 2200, .transactions = 33,
+				  .packets_sent = 44, .packets_recv = 55, .connects = 66 };
+	struct lg_counters end = c1;
+	struct lg_side_totals s = { .win_bytes_sent = 77 };
+
+	end.bytes_sent = 5000;
+	end.errors[LG_ERR_READ] = 2;
+	lg_totals_from_counters(&s, &end, NULL, &c1);
+	ASSERT_EQ(s.bytes_sent, 5000, "whole test from end");
+	ASSERT_EQ(s.errors[LG_ERR_READ], 2, "errors from end");
+	ASSERT_EQ(s.win_bytes_sent, 77, "no window: untouched");
+	lg_totals_from_counters(&s, &end, &c0, &c1);
+	ASSERT_EQ(s.win_bytes_sent, 1000, "window bytes sent");
+	ASSERT_EQ(s.win_bytes_recv, 2000, "window bytes received");
+	ASSERT_EQ(s.win_transactions, 30, "window transactions");
+	ASSERT_EQ(s.win_packets_sent, 40, "window packets sent");
+	ASSERT_EQ(s.win_packets_recv, 50, "window packets received");
+	ASSERT_EQ(s.win_connects, 60, "window connects");
+}
+
+TEST(loadgen_totals_wire_round_trip)
+{
+	struct lg_side_totals in, out;
+	struct lg_wire_result w = { 0 };
+
+	/* Whole structs compared below: their padding too. */
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	in.bytes_sent = 1;
+	in.bytes_recv = 2;
+	in.transactions = 3;
+	in.packets_sent = 4;
+	in.packets_recv = 5;
+	in.win_bytes_sent = 6;
+	in.win_bytes_recv = 7;
+	in.win_transactions = 8;
+	in.win_packets_sent = 9;
+	in.win_packets_recv = 10;
+	in.win_connects = 11;
+	/* Binary fractions: exact through millionths and back. */
+	in.cpu.seconds = 1.5;
+	in.cpu.ncpus = 2;
+	in.cpu.machine_user = 0.25;
+	in.cpu.machine_system = 0.125;
+	in.cpu.machine_softirq = 0.5;
+	in.cpu.machine_irq = 0.0625;
+	in.cpu.machine_idle = 1.0;
+	in.cpu.machine_busy = 0.9375;
+	in.cpu.proc_user = 0.75;
+	in.cpu.proc_system = 0.375;
+	in.errors[LG_ERR_COUNT - 1] = 12;
+	lg_wire_put_totals(&w, &in);
+	/* The units on the wire: ns, and millionths of a core. */
+	ASSERT_EQ(w.cpu_ns, 1500000000ULL, "cpu seconds as ns");
+	ASSERT_EQ(w.m_user, 250000, "machine user share");
+	ASSERT_EQ(w.p_system, 375000, "process system share");
+	ASSERT_EQ(w.win_connects, 11, "window connects");
+	lg_wire_swap(&w, sizeof(w));
+	lg_wire_swap(&w, sizeof(w));
+	lg_wire_get_totals(&out, &w);
+	ASSERT_TRUE(!out.valid, "valid is the caller's");
+	out.valid = in.valid;
+	ASSERT_TRUE(!memcmp(&out, &in, sizeof(in)), "every field back as sent");
 }

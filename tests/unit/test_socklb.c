@@ -22,6 +22,7 @@
 #include "lib/cgroup.h"
 #include "lib/exec.h"
 #include "lib/netns.h"
+#include "lib/netns_admin.h"
 #include "datapath/socklb.h"
 #include "test.h"
 

@@ -11,6 +11,7 @@ static unsigned node_rules(enum topo_cni cni, unsigned pods, unsigned policies, 
 	static struct topo t;
 	struct topo_opts o;
 	struct ipt_ruleset rs;
+	struct strbuf sets = {};
 	unsigned n;
 
 	topo_opts_defaults(&o);
@@ -22,10 +23,9 @@ static unsigned node_rules(enum topo_cni cni, unsigned pods, unsigned policies, 
 	snprintf(o.run, sizeof(o.run), "unit");
 	topo_plan(&o, &t);
 	rs_init(&rs);
-	if (topo_ops(cni)->calico_rules && calico_rules_build(&t, 0, &rs))
+	if (t.ops->node_rules && t.ops->node_rules(&t, 0, &rs, &sets))
 		return 0;
-	if (topo_uses_kube_proxy(&t) && kube_proxy_rules_build(&t, &rs))
-		return 0;
+	sb_free(&sets);
 	n = rs_count(&rs);
 	if (filter)
 		*filter = rs.nr_rules[IPT_FILTER];

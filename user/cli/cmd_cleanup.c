@@ -16,6 +16,7 @@
 #include "lib/exec.h"
 #include "lib/log.h"
 #include "lib/netns.h"
+#include "lib/netns_admin.h"
 #include "lib/output.h"
 
 static void help(void)

@@ -1,4 +1,8 @@
-/* Named network namespaces, compatible with `ip netns` (/run/netns/NAME). */
+/*
+ * Named network namespaces, compatible with `ip netns` (/run/netns/NAME):
+ * finding and entering them. Creating them is netns_admin.h's, which runs
+ * ip through exec.h; exec's child enters its namespace with netns_switch().
+ */
 #ifndef NETPROF_NETNS_H
 #define NETPROF_NETNS_H
 
@@ -7,8 +11,6 @@
 
 #define NETNS_RUN_DIR "/run/netns"
 
-int netns_create(const char *name);
-int netns_delete(const char *name);
 bool netns_exists(const char *name);
 /* Moves the calling thread into NAME for good (used in forked children). */
 int netns_switch(const char *name);

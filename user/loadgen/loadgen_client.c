@@ -295,28 +295,7 @@ static void fill_server(struct client_run *r, const char *buf, uint32_t len)
 	if (len < sizeof(w) + w.nconns * sizeof(struct lg_wire_conn))
 		return;
 	s->valid = true;
-	s->bytes_sent = w.bytes_sent;
-	s->bytes_recv = w.bytes_recv;
-	s->transactions = w.transactions;
-	s->packets_sent = w.packets_sent;
-	s->packets_recv = w.packets_recv;
-	s->win_bytes_sent = w.win_bytes_sent;
-	s->win_bytes_recv = w.win_bytes_recv;
-	s->win_transactions = w.win_transactions;
-	s->win_packets_sent = w.win_packets_sent;
-	s->win_packets_recv = w.win_packets_recv;
-	s->win_connects = w.win_connects;
-	memcpy(s->errors, w.errors, sizeof(s->errors));
-	s->cpu.seconds = (double)w.cpu_ns / 1e9;
-	s->cpu.ncpus = (unsigned)w.ncpus;
-	s->cpu.machine_user = (double)w.m_user / 1e6;
-	s->cpu.machine_system = (double)w.m_system / 1e6;
-	s->cpu.machine_softirq = (double)w.m_softirq / 1e6;
-	s->cpu.machine_irq = (double)w.m_irq / 1e6;
-	s->cpu.machine_idle = (double)w.m_idle / 1e6;
-	s->cpu.machine_busy = (double)w.m_busy / 1e6;
-	s->cpu.proc_user = (double)w.p_user / 1e6;
-	s->cpu.proc_system = (double)w.p_system / 1e6;
+	lg_wire_get_totals(s, &w);
 	/* Per-connection figures of the sender (download) or receiver (upload). */
 	for (uint64_t i = 0; i < w.nconns; i++) {
 		struct lg_wire_conn wc;
@@ -349,19 +328,8 @@ static void fill_client(struct client_run *r)
 
 	lg_counters_sum(ctx, &end);
 	c->valid = true;
-	c->bytes_sent = end.bytes_sent;
-	c->bytes_recv = end.bytes_recv;
-	c->transactions = end.transactions;
-	c->packets_sent = end.packets_sent;
-	c->packets_recv = end.packets_recv;
-	memcpy(c->errors, end.errors, sizeof(c->errors));
+	lg_totals_from_counters(c, &end, r->measured ? &r->c0 : NULL, &r->c1);
 	if (r->measured) {
-		c->win_bytes_sent = r->c1.bytes_sent - r->c0.bytes_sent;
-		c->win_bytes_recv = r->c1.bytes_recv - r->c0.bytes_recv;
-		c->win_transactions = r->c1.transactions - r->c0.transactions;
-		c->win_packets_sent = r->c1.packets_sent - r->c0.packets_sent;
-		c->win_packets_recv = r->c1.packets_recv - r->c0.packets_recv;
-		c->win_connects = r->c1.connects - r->c0.connects;
 		cpu_usage_between(&r->cpu0, &r->cpu1, &c->cpu);
 		res->seconds = (double)(r->t_measure1 - r->t_measure0) / 1e9;
 	}

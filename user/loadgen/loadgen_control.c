@@ -97,6 +97,64 @@ void lg_wire_swap(void *s, size_t size)
 		v[i] = htole64(v[i]);	/* its own inverse on both kinds of host */
 }
 
+void lg_totals_from_counters(struct lg_side_totals *s, const struct lg_counters *end,
+			     const struct lg_counters *c0, const struct lg_counters *c1)
+{
+	s->bytes_sent = end->bytes_sent;
+	s->bytes_recv = end->bytes_recv;
+	s->transactions = end->transactions;
+	s->packets_sent = end->packets_sent;
+	s->packets_recv = end->packets_recv;
+	memcpy(s->errors, end->errors, sizeof(s->errors));
+	if (!c0)
+		return;
+	s->win_bytes_sent = c1->bytes_sent - c0->bytes_sent;
+	s->win_bytes_recv = c1->bytes_recv - c0->bytes_recv;
+	s->win_transactions = c1->transactions - c0->transactions;
+	s->win_packets_sent = c1->packets_sent - c0->packets_sent;
+	s->win_packets_recv = c1->packets_recv - c0->packets_recv;
+	s->win_connects = c1->connects - c0->connects;
+}
+
+/* The fields of a side's totals and their names on the wire, listed once
+ * for both directions of the codec. */
+#define LG_WIRE_COUNTS(X)						\
+	X(bytes_sent) X(bytes_recv) X(transactions) X(packets_sent) X(packets_recv) \
+	X(win_bytes_sent) X(win_bytes_recv) X(win_transactions) X(win_packets_sent) \
+	X(win_packets_recv) X(win_connects)
+/* Shares of a core, as millionths. */
+#define LG_WIRE_CPU_SHARES(X)						\
+	X(m_user, machine_user) X(m_system, machine_system)		\
+	X(m_softirq, machine_softirq) X(m_irq, machine_irq)		\
+	X(m_idle, machine_idle) X(m_busy, machine_busy)			\
+	X(p_user, proc_user) X(p_system, proc_system)
+
+void lg_wire_put_totals(struct lg_wire_result *w, const struct lg_side_totals *s)
+{
+#define PUT_COUNT(f) w->f = s->f;
+#define PUT_SHARE(wf, sf) w->wf = (uint64_t)(s->cpu.sf * 1e6);
+	LG_WIRE_COUNTS(PUT_COUNT)
+	LG_WIRE_CPU_SHARES(PUT_SHARE)
+#undef PUT_COUNT
+#undef PUT_SHARE
+	memcpy(w->errors, s->errors, sizeof(w->errors));
+	w->cpu_ns = (uint64_t)(s->cpu.seconds * 1e9);
+	w->ncpus = s->cpu.ncpus;
+}
+
+void lg_wire_get_totals(struct lg_side_totals *s, const struct lg_wire_result *w)
+{
+#define GET_COUNT(f) s->f = w->f;
+#define GET_SHARE(wf, sf) s->cpu.sf = (double)w->wf / 1e6;
+	LG_WIRE_COUNTS(GET_COUNT)
+	LG_WIRE_CPU_SHARES(GET_SHARE)
+#undef GET_COUNT
+#undef GET_SHARE
+	memcpy(s->errors, w->errors, sizeof(s->errors));
+	s->cpu.seconds = (double)w->cpu_ns / 1e9;
+	s->cpu.ncpus = (unsigned)w->ncpus;
+}
+
 void lg_fail(struct lg_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;

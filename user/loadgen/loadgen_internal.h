@@ -65,6 +65,10 @@ int lg_msg_send(int fd, uint32_t type, const void *payload, uint32_t len);
 int lg_msg_recv(int fd, void *buf, uint32_t bufsize, uint32_t *len, uint64_t timeout_ns);
 /* Convert a struct made only of uint64_t between host and wire order. */
 void lg_wire_swap(void *s, size_t size);
+/* A side's totals (not `valid`) into a result message and back, in host
+ * order; CPU goes as integer nanoseconds and millionths of a core. */
+void lg_wire_put_totals(struct lg_wire_result *w, const struct lg_side_totals *s);
+void lg_wire_get_totals(struct lg_side_totals *s, const struct lg_wire_result *w);
 
 /* ---- sockets --------------------------------------------------------- */
 
@@ -97,6 +101,12 @@ struct lg_counters {
 	uint64_t bytes_sent, bytes_recv, transactions, packets_sent, packets_recv, connects;
 	uint64_t errors[LG_ERR_COUNT];
 } __attribute__((aligned(64)));
+
+/* The whole test's totals from `end`, and the measured window's from c1 - c0
+ * (left as they are when c0 is NULL: the window never began). CPU and
+ * `valid` are the caller's. */
+void lg_totals_from_counters(struct lg_side_totals *s, const struct lg_counters *end,
+			     const struct lg_counters *c0, const struct lg_counters *c1);
 
 #define LG_ADD(field, n) __atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
 #define LG_LOAD(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
@@ -166,22 +176,28 @@ void lg_fail(struct lg_ctx *ctx, const char *fmt, ...) __attribute__((format(pri
 
 /* Allocates workers and buffers for ctx->p; the conns are added afterwards. */
 int lg_workers_alloc(struct lg_ctx *ctx);
-int lg_worker_add_conn(struct lg_worker *w, int fd);
 int lg_workers_start(struct lg_ctx *ctx);
 void lg_workers_join(struct lg_ctx *ctx);
 void lg_workers_free(struct lg_ctx *ctx);
-/* Closes every data connection (the workers have stopped); their counters stay. */
-void lg_conns_close_all(struct lg_ctx *ctx);
 /* Sum of the workers' counters, as the main thread sees them now. */
 void lg_counters_sum(struct lg_ctx *ctx, struct lg_counters *sum);
-/* Snapshot per-connection bytes and TCP_INFO at the window's start (0) or end (1). */
-void lg_conns_snapshot(struct lg_ctx *ctx, int which);
 
-/* A connection failed: count it, close it, and fail the test unless the
- * end of stream was expected. Returns false so loops can `return`. */
+/* ---- connections (loadgen_conn.c) ------------------------------------- */
+
+int lg_worker_add_conn(struct lg_worker *w, int fd);
+/* recv() into the worker's buffer, the bytes counted on c and w; recv's
+ * return value, with errno as recv left it. */
+ssize_t lg_conn_recv(struct lg_worker *w, struct lg_conn *c, int flags);
+/* Closes a connection, once. */
 void lg_conn_close(struct lg_worker *w, struct lg_conn *c);
+/* A connection failed: count the error, fail the test with what happened,
+ * and close it. */
 void lg_conn_error(struct lg_worker *w, struct lg_conn *c, enum lg_error_kind kind, int err,
 		   const char *what);
+/* Closes every data connection (the workers have stopped); their counters stay. */
+void lg_conns_close_all(struct lg_ctx *ctx);
+/* Snapshot per-connection bytes and TCP_INFO at the window's start (0) or end (1). */
+void lg_conns_snapshot(struct lg_ctx *ctx, int which);
 
 /* Hot loops (loadgen_stream.c, loadgen_rr.c, loadgen_udp.c). */
 void lg_loop_stream(struct lg_worker *w);

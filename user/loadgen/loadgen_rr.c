@@ -199,21 +199,37 @@ static void server_consume(struct lg_worker *w, struct lg_conn *c, const char *p
 	}
 }
 
+/* Bytes just received into w->buf: requests on the server, responses on the
+ * client; false when the client closed the connection over them. */
+static bool rr_consume(struct lg_worker *w, struct lg_conn *c, size_t n, bool measuring)
+{
+	if (w->ctx->server) {
+		server_consume(w, c, w->buf, n);
+		return true;
+	}
+	return client_consume(w, c, w->buf, n, lg_now_ns(), measuring);
+}
+
+/* End of stream: the server's answer to the client's shutdown, or any end
+ * the client chose; before the client shut down, the server died. */
+static void rr_eof(struct lg_worker *w, struct lg_conn *c)
+{
+	if (!w->ctx->server && !c->wr_shut)
+		lg_conn_error(w, c, LG_ERR_READ, 0, "closed by the server mid-test");
+	else
+		lg_conn_close(w, c);
+}
+
 /* Reads what is there; false when the connection is gone. */
 static bool rr_read(struct lg_worker *w, struct lg_conn *c, unsigned idx, unsigned *open)
 {
 	struct lg_ctx *ctx = w->ctx;
 
 	for (int k = 0; k < RR_BURST; k++) {
-		ssize_t r = recv(c->fd, w->buf, w->buflen, MSG_DONTWAIT);
+		ssize_t r = lg_conn_recv(w, c, MSG_DONTWAIT);
 
 		if (r > 0) {
-			LG_ADD(c->bytes_recv, (uint64_t)r);
-			LG_ADD(w->c.bytes_recv, (uint64_t)r);
-			if (ctx->server) {
-				server_consume(w, c, w->buf, (size_t)r);
-			} else if (!client_consume(w, c, w->buf, (size_t)r, lg_now_ns(),
-						   lg_phase(ctx) == LG_PHASE_MEASURE)) {
+			if (!rr_consume(w, c, (size_t)r, lg_phase(ctx) == LG_PHASE_MEASURE)) {
 				(*open)--;
 				return false;
 			}
@@ -222,10 +238,7 @@ static bool rr_read(struct lg_worker *w, struct lg_conn *c, unsigned idx, unsign
 			continue;
 		}
 		if (r == 0) {
-			if (!ctx->server && !c->wr_shut)
-				lg_conn_error(w, c, LG_ERR_READ, 0, "closed by the server mid-test");
-			else
-				lg_conn_close(w, c);
+			rr_eof(w, c);
 			(*open)--;
 			return false;
 		}
@@ -295,14 +308,9 @@ static void rr_single(struct lg_worker *w, unsigned *open)
 			}
 			timed_out = c->to_send != 0;
 		} else {
-			r = recv(c->fd, w->buf, w->buflen, 0);
+			r = lg_conn_recv(w, c, 0);
 			if (r > 0) {
-				LG_ADD(c->bytes_recv, (uint64_t)r);
-				LG_ADD(w->c.bytes_recv, (uint64_t)r);
-				if (ctx->server) {
-					server_consume(w, c, w->buf, (size_t)r);
-				} else if (!client_consume(w, c, w->buf, (size_t)r, lg_now_ns(),
-							   phase == LG_PHASE_MEASURE)) {
+				if (!rr_consume(w, c, (size_t)r, phase == LG_PHASE_MEASURE)) {
 					(*open)--;
 					return;
 				}
@@ -311,10 +319,7 @@ static void rr_single(struct lg_worker *w, unsigned *open)
 					return;
 				}
 			} else if (r == 0) {
-				if (!ctx->server && !c->wr_shut)
-					lg_conn_error(w, c, LG_ERR_READ, 0, "closed by the server mid-test");
-				else
-					lg_conn_close(w, c);
+				rr_eof(w, c);
 				(*open)--;
 				return;
 			} else if (errno == EAGAIN || errno == EINTR) {
@@ -525,11 +530,9 @@ static void crr_client_event(struct lg_worker *w, struct lg_conn *c, unsigned id
 		return;
 	}
 	for (;;) {
-		ssize_t r = recv(c->fd, w->buf, w->buflen, MSG_DONTWAIT);
+		ssize_t r = lg_conn_recv(w, c, MSG_DONTWAIT);
 
 		if (r > 0) {
-			LG_ADD(c->bytes_recv, (uint64_t)r);
-			LG_ADD(w->c.bytes_recv, (uint64_t)r);
 			if (c->inflight && !client_consume(w, c, w->buf, (size_t)r, lg_now_ns(), measuring)) {
 				(*open)--;
 				return;
@@ -590,11 +593,9 @@ static void crr_server_event(struct lg_worker *w, struct lg_conn *c, unsigned id
 	if ((events & EPOLLOUT) && !flush(w, c, idx))
 		return;
 	for (;;) {
-		ssize_t r = recv(c->fd, w->buf, w->buflen, MSG_DONTWAIT);
+		ssize_t r = lg_conn_recv(w, c, MSG_DONTWAIT);
 
 		if (r > 0) {
-			LG_ADD(c->bytes_recv, (uint64_t)r);
-			LG_ADD(w->c.bytes_recv, (uint64_t)r);
 			server_consume(w, c, w->buf, (size_t)r);
 			if (!flush(w, c, idx))
 				return;

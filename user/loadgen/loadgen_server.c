@@ -133,24 +133,11 @@ static int accept_conns(struct lg_ctx *ctx, int ctl, int lfd, uint64_t deadline,
 	return 0;
 }
 
-static void put_cpu(struct lg_wire_result *w, const struct cpu_usage *u)
-{
-	w->cpu_ns = (uint64_t)(u->seconds * 1e9);
-	w->ncpus = u->ncpus;
-	w->m_user = (uint64_t)(u->machine_user * 1e6);
-	w->m_system = (uint64_t)(u->machine_system * 1e6);
-	w->m_softirq = (uint64_t)(u->machine_softirq * 1e6);
-	w->m_irq = (uint64_t)(u->machine_irq * 1e6);
-	w->m_idle = (uint64_t)(u->machine_idle * 1e6);
-	w->m_busy = (uint64_t)(u->machine_busy * 1e6);
-	w->p_user = (uint64_t)(u->proc_user * 1e6);
-	w->p_system = (uint64_t)(u->proc_system * 1e6);
-}
-
 static int send_result(struct lg_ctx *ctx, int ctl, const struct lg_counters *c0,
 		       const struct lg_counters *c1, const struct cpu_usage *cpu)
 {
 	struct lg_counters end;
+	struct lg_side_totals totals = { 0 };
 	struct lg_wire_result w = { 0 };
 	unsigned nconns = 0;
 	size_t size;
@@ -158,19 +145,9 @@ static int send_result(struct lg_ctx *ctx, int ctl, const struct lg_counters *c0
 	int rc;
 
 	lg_counters_sum(ctx, &end);
-	w.bytes_sent = end.bytes_sent;
-	w.bytes_recv = end.bytes_recv;
-	w.transactions = end.transactions;
-	w.packets_sent = end.packets_sent;
-	w.packets_recv = end.packets_recv;
-	w.win_bytes_sent = c1->bytes_sent - c0->bytes_sent;
-	w.win_bytes_recv = c1->bytes_recv - c0->bytes_recv;
-	w.win_transactions = c1->transactions - c0->transactions;
-	w.win_packets_sent = c1->packets_sent - c0->packets_sent;
-	w.win_packets_recv = c1->packets_recv - c0->packets_recv;
-	w.win_connects = c1->connects - c0->connects;
-	memcpy(w.errors, end.errors, sizeof(w.errors));
-	put_cpu(&w, cpu);
+	lg_totals_from_counters(&totals, &end, c0, c1);
+	totals.cpu = *cpu;
+	lg_wire_put_totals(&w, &totals);
 	if (ctx->p.workload == LG_STREAM)
 		for (unsigned i = 0; i < ctx->nworkers; i++)
 			nconns += ctx->workers[i].nconns;

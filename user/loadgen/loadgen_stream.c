@@ -83,10 +83,8 @@ static void stream_single(struct lg_worker *w)
 				return;
 			}
 		} else {
-			r = recv(c->fd, w->buf, w->buflen, 0);
+			r = lg_conn_recv(w, c, 0);
 			if (r > 0) {
-				LG_ADD(c->bytes_recv, (uint64_t)r);
-				LG_ADD(w->c.bytes_recv, (uint64_t)r);
 				moved = true;
 			} else if (r == 0) {
 				stream_eof(w, c, &open);
@@ -202,11 +200,9 @@ void lg_loop_stream(struct lg_worker *w)
 				continue;
 			}
 			for (int k = 0; k < STREAM_BURST; k++) {
-				ssize_t r = recv(c->fd, w->buf, w->buflen, MSG_DONTWAIT);
+				ssize_t r = lg_conn_recv(w, c, MSG_DONTWAIT);
 
 				if (r > 0) {
-					LG_ADD(c->bytes_recv, (uint64_t)r);
-					LG_ADD(w->c.bytes_recv, (uint64_t)r);
 					if ((size_t)r < w->buflen)
 						break;	/* drained: no EAGAIN round trip */
 					continue;

@@ -19,6 +19,7 @@
 #include "lib/cgroup.h"
 #include "lib/exec.h"
 #include "lib/netns.h"
+#include "lib/netns_admin.h"
 #include "lib/teardown.h"
 #include "probe/check_impl.h"
 

@@ -1,5 +1,5 @@
 /*
- * The emulated Kubernetes datapaths (issue #4): a model of one topology that
+ * The emulated Kubernetes datapaths: a model of one topology that
  * `netprof topo` builds, shows and removes and that `netprof run` profiles.
  *
  * Common frame: two node namespaces joined by a veth pair (the "wire"), pods
@@ -98,9 +98,11 @@ struct topo_hop {
 };
 
 struct topo_runtime;
+struct topo_cni_ops;
 
 struct topo {
 	struct topo_opts opts;
+	const struct topo_cni_ops *ops;	/* the datapath of opts.cni (topo_plan) */
 	char nodes[2][TOPO_NS_MAX];
 	char gateway[TOPO_NS_MAX];	/* macvlan --subnets 2, else "" */
 	struct topo_endpoint client, server;
@@ -162,6 +164,13 @@ int topo_scan_devices(struct topo *t);
  */
 #define TOPO_STATE_DIR "/run/netprof"
 int topo_save_state(const struct topo *t);
+/*
+ * The state file's format on any path (topo_save_state and topo_load use
+ * TOPO_STATE_DIR). Reading sets each option the file names and *keeper,
+ * and leaves the rest of *o, the run included, as the caller set it.
+ */
+int topo_state_write(const char *path, const struct topo *t);
+int topo_state_read(const char *path, struct topo_opts *o, pid_t *keeper);
 
 /*
  * For `topo up`: after topo_up, the builder stays in the background as the

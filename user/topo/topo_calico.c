@@ -119,6 +119,18 @@ void calico_hops(struct topo *t, bool sidecar)
 	topo_add_hop(t, s->netns, "", "TCP socket of the server");
 }
 
+int calico_node_rules(const struct topo *t, int node, struct ipt_ruleset *rs,
+		      struct strbuf *ipsets)
+{
+	int err = calico_ipsets_build(t, node, ipsets);
+
+	if (!err)
+		err = calico_rules_build(t, node, rs);
+	if (!err && topo_uses_kube_proxy(t))
+		err = kube_proxy_rules_build(t, rs);
+	return err;
+}
+
 static void calico_hops_plain(struct topo *t)
 {
 	calico_hops(t, false);
@@ -128,8 +140,10 @@ const struct topo_cni_ops topo_calico_ops = {
 	.name = "calico",
 	.summary = "cali* veths, proxy ARP, Calico's iptables ruleset, kube-proxy services",
 	.has_pods = true,
+	.veth_prefix = "cali",
 	.calico_rules = true,
 	.kube_proxy = true,
 	.build = calico_build_pods,
+	.node_rules = calico_node_rules,
 	.hops = calico_hops_plain,
 };

@@ -114,11 +114,12 @@ static int cilium_start(struct topo *t)
 		if ((err = cilium_dp_attach_netdev(t->rt->dp[node], "eth0")))
 			return err;
 	}
-	return 0;
+	return topo_uses_socket_lb(t) ? topo_socket_lb_start(t) : 0;
 }
 
-void topo_cilium_close(struct topo *t)
+static void cilium_close(struct topo *t)
 {
+	topo_socket_lb_close(t);
 	for (int node = 0; t->rt && node < 2; node++) {
 		cilium_dp_close(t->rt->dp[node]);
 		t->rt->dp[node] = NULL;
@@ -145,6 +146,7 @@ static void cilium_counters(struct topo *t, struct json_writer *w)
 		CILIUM_COUNTER(arp_reply);
 #undef CILIUM_COUNTER
 	}
+	topo_socket_lb_counters(t, w);
 }
 
 static void cilium_hops(struct topo *t)
@@ -185,32 +187,25 @@ static void cilium_hops(struct topo *t)
 	topo_add_hop(t, s->netns, "eth0", "ip_rcv, then the server's TCP socket");
 }
 
-static int cilium_check(const struct topo_opts *o)
-{
-	(void)o;
-	return 0;
-}
+/* The two differ in what cilium_dp_open() is told (is_legacy), nothing else. */
+#define CILIUM_OPS					\
+	.has_pods = true,				\
+	.veth_prefix = "lxc",				\
+	.socket_lb = true,				\
+	.build = cilium_build,				\
+	.start = cilium_start,				\
+	.close = cilium_close,				\
+	.hops = cilium_hops,				\
+	.counters = cilium_counters
 
 const struct topo_cni_ops topo_cilium_ops = {
 	.name = "cilium",
 	.summary = "lxc* veths, tc BPF host-routing (fib_lookup, redirect_neigh/peer), socket-LB",
-	.has_pods = true,
-	.socket_lb = true,
-	.check = cilium_check,
-	.build = cilium_build,
-	.start = cilium_start,
-	.hops = cilium_hops,
-	.counters = cilium_counters,
+	CILIUM_OPS,
 };
 
 const struct topo_cni_ops topo_cilium_legacy_ops = {
 	.name = "cilium-legacy",
 	.summary = "lxc* veths, tc BPF hands packets to the host stack and netfilter, socket-LB",
-	.has_pods = true,
-	.socket_lb = true,
-	.check = cilium_check,
-	.build = cilium_build,
-	.start = cilium_start,
-	.hops = cilium_hops,
-	.counters = cilium_counters,
+	CILIUM_OPS,
 };

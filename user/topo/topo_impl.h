@@ -1,7 +1,8 @@
 /*
- * Between the topo_*.c files: the per-CNI operations table, the iptables
- * ruleset builder shared by the Calico and kube-proxy generators, and the
- * small helpers every datapath uses to configure its namespaces.
+ * Between the topo_*.c files: the per-CNI operations table, and the helpers
+ * below the datapaths (topo_core.c, ipt_ruleset.h) that every datapath uses
+ * to configure its namespaces. topo.c reaches a datapath only through its
+ * operations, and the datapaths never call back up into topo.c.
  */
 #ifndef NETPROF_TOPO_IMPL_H
 #define NETPROF_TOPO_IMPL_H
@@ -10,21 +11,33 @@
 #include <stddef.h>
 
 #include "lib/output.h"
+#include "lib/strbuf.h"
+#include "topo/ipt_ruleset.h"
 #include "topo/topo.h"
 
 struct topo_cni_ops {
 	const char *name;
 	const char *summary;
 	bool has_pods;		/* false: the node namespaces are the endpoints */
-	bool calico_rules;	/* the nodes carry Calico's ruleset */
+	const char *veth_prefix;	/* of the pods' host-side veths; NULL: no veths */
+	bool calico_rules;	/* node_rules is Calico's: --pods and --policies size it */
 	bool kube_proxy;	/* a ClusterIP is kube-proxy NAT (unless --socket-lb) */
 	bool socket_lb;		/* a ClusterIP is socket-LB (always, or with --socket-lb) */
 	/* Datapath-specific option checks (one usage_error line, -EINVAL). */
 	int (*check)(const struct topo_opts *o);
 	/* Pods and their links; the nodes and the wire exist already. */
 	int (*build)(struct topo *t);
+	/*
+	 * The iptables rules of node `node` (0/1) into rs, and the ipsets they
+	 * match on into ipsets (`ipset restore` input, loaded first). Built
+	 * without side effects; topo.c loads both. May be NULL.
+	 */
+	int (*node_rules)(const struct topo *t, int node, struct ipt_ruleset *rs,
+			  struct strbuf *ipsets);
 	/* After the rules are loaded: BPF programs, proxies. May be NULL. */
 	int (*start)(struct topo *t);
+	/* Closes what `start` opened; idempotent, and safe after a failed start. */
+	void (*close)(struct topo *t);
 	/* The pod-to-pod (or pod-to-ClusterIP) data packet, step by step. */
 	void (*hops)(struct topo *t);
 	/* Live counters of what `start` attached (keeper only). May be NULL. */
@@ -44,7 +57,10 @@ struct topo_runtime {
 	struct sidecar *sidecar[2];
 };
 
-/* ---- naming and addressing (topo.c) ---- */
+/* The operations of a CNI (topo.c's table); NULL when unknown. */
+const struct topo_cni_ops *topo_ops(enum topo_cni cni);
+
+/* ---- naming and addressing (topo.c: the plan; topo_core.c: the rest) ---- */
 /* Every name, address and hop of a topology, from its options alone. */
 void topo_plan(const struct topo_opts *o, struct topo *t);
 #define TOPO_WIRE_NET	"198.18.0"	/* node uplinks, and macvlan segment 1 */
@@ -67,7 +83,7 @@ void topo_pod_ip(char *out, size_t len, int node, unsigned host);
 /* Node index (0/1) a pod endpoint sits on. */
 int topo_node_index(const struct topo *t, const char *node_netns);
 
-/* ---- running tools inside namespaces (topo.c) ---- */
+/* ---- running tools inside namespaces (topo_core.c) ---- */
 /* `ip -batch -` inside ns; commands separated by newlines. */
 int topo_ip_batch(const char *ns, const char *cmds);
 /* sysctl -w k=v ... inside ns (NULL-terminated list of "k=v"). */
@@ -78,34 +94,13 @@ int topo_netns_add(struct topo *t, const char *ns, bool forwarding);
 void topo_add_hop(struct topo *t, const char *ns, const char *dev, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* ---- iptables-restore input, built table by table ---- */
-enum ipt_table { IPT_RAW, IPT_MANGLE, IPT_FILTER, IPT_NAT, IPT_NR_TABLES };
-
-struct strbuf {
-	char *buf;
-	size_t len, cap;
-	bool failed;	/* out of memory: render() fails */
-};
-void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sb_free(struct strbuf *sb);
-
-struct ipt_ruleset {
-	struct strbuf chains[IPT_NR_TABLES];
-	struct strbuf rules[IPT_NR_TABLES];
-	unsigned nr_rules[IPT_NR_TABLES];
-};
-void rs_init(struct ipt_ruleset *rs);
-void rs_chain(struct ipt_ruleset *rs, enum ipt_table table, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-/* One rule, "-A CHAIN ..." */
-void rs_rule(struct ipt_ruleset *rs, enum ipt_table table, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-unsigned rs_count(const struct ipt_ruleset *rs);
-/* iptables-restore of every table, as felix and kube-proxy load theirs. */
-int rs_load(const struct ipt_ruleset *rs, const char *ns, const char *backend);
-void rs_free(struct ipt_ruleset *rs);
-/* "legacy" -> iptables-legacy-restore etc. */
-const char *topo_ipt_binary(const char *backend, const char *what);
+/* ---- pieces shared by datapaths (topo_core.c) ---- */
+/* veth pod<->node: pod side eth0 with ip/32; host side `host_if`. */
+int topo_add_pod_veth(struct topo *t, const struct topo_endpoint *ep, const char *pod_mac,
+		      const char *host_mac);
+/* How a ClusterIP is served: kube-proxy NAT or socket-LB (or neither). */
+bool topo_uses_kube_proxy(const struct topo *t);
+bool topo_uses_socket_lb(const struct topo *t);
 
 /* ---- rule generators ---- */
 /* Calico's ruleset for node `node` (0/1), with the real pods' host veths. */
@@ -114,25 +109,31 @@ int calico_rules_build(const struct topo *t, int node, struct ipt_ruleset *rs);
 int calico_ipsets_build(const struct topo *t, int node, struct strbuf *sb);
 /* kube-proxy's iptables NAT for the target and the filler services. */
 int kube_proxy_rules_build(const struct topo *t, struct ipt_ruleset *rs);
-/* Services: kube-proxy rules into rs, or socket-LB started (topo_services.c). */
-bool topo_uses_kube_proxy(const struct topo *t);
-bool topo_uses_socket_lb(const struct topo *t);
+/* Loads the nodes' iptables (the datapath's node_rules), if any. */
+int topo_load_node_rules(struct topo *t);
+
+/* ---- services: socket-LB (topo_services.c), for the BPF datapaths' start and close ---- */
 int topo_socket_lb_start(struct topo *t);
 void topo_socket_lb_counters(struct topo *t, struct json_writer *w);
 void topo_socket_lb_close(struct topo *t);
-/* Close what start() opened; idempotent (topo_cilium.c, topo_sidecar.c). */
-void topo_cilium_close(struct topo *t);
-void topo_sidecar_close(struct topo *t);
-/* Loads the nodes' iptables (Calico's and/or kube-proxy's), if any. */
-int topo_load_node_rules(struct topo *t);
 
-/* ---- pieces shared by datapaths ---- */
-/* veth pod<->node: pod side eth0 with ip/32; host side `host_if`. */
-int topo_add_pod_veth(struct topo *t, const struct topo_endpoint *ep, const char *pod_mac,
-		      const char *host_mac);
-const struct topo_cni_ops *topo_ops(enum topo_cni cni);
+/* ---- Calico's pieces the sidecar datapath reuses (topo_calico.c) ---- */
 /* Calico's pods and routes, and its hop list (sidecar: with the proxies). */
 int calico_build_pods(struct topo *t);
 void calico_hops(struct topo *t, bool sidecar);
+/* Calico's ruleset and ipsets, and kube-proxy's NAT when it serves the ClusterIP. */
+int calico_node_rules(const struct topo *t, int node, struct ipt_ruleset *rs,
+		      struct strbuf *ipsets);
+
+/* ---- files, devices, show ---- */
+/* TOPO_STATE_DIR/<run>.json (topo_core.c; topo_counters_path's sibling). */
+int topo_state_path(const char *run, char *path, size_t len);
+/* A whole small file, NUL-terminated; its length, or -errno (topo_state.c). */
+int topo_read_file(const char *path, char *buf, size_t len);
+/* topo_devices.c: the namespaces of the topology, in show order; how many. */
+int topo_namespaces(const struct topo *t, const char *out[6]);
+const char *topo_dev_role_name(enum topo_dev_role role);
+/* The word after `key` in an `ip -o` or `tc` line, up to a space or '\\'. */
+void topo_word_after(const char *line, const char *key, char *out, size_t len);
 
 #endif

@@ -63,6 +63,12 @@ static int macvlan_build(struct topo *t)
 	return macvlan_pod(t, &t->server, "mv-b", two ? gw2 : NULL);
 }
 
+/* --socket-lb is the only service macvlan emulates: nothing else to start. */
+static int macvlan_start(struct topo *t)
+{
+	return topo_uses_socket_lb(t) ? topo_socket_lb_start(t) : 0;
+}
+
 static void macvlan_hops(struct topo *t)
 {
 	const struct topo_endpoint *c = &t->client, *s = &t->server;
@@ -97,5 +103,8 @@ const struct topo_cni_ops topo_macvlan_ops = {
 	.socket_lb = true,
 	.check = macvlan_check,
 	.build = macvlan_build,
+	.start = macvlan_start,
+	.close = topo_socket_lb_close,
 	.hops = macvlan_hops,
+	.counters = topo_socket_lb_counters,
 };

@@ -151,7 +151,7 @@ int topo_socket_lb_start(struct topo *t)
 
 	if (err)
 		return err;
-	/* Filler services as in topo_services.c, each to its first endpoint. */
+	/* The filler services of kube_proxy_rules_build, each to its first endpoint. */
 	for (unsigned i = 0; i < t->opts.services; i++) {
 		char vip[16], ep[16];
 		uint32_t vip_be, ep_be;

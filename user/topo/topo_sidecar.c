@@ -27,7 +27,7 @@ static int sidecar_start_pods(struct topo *t)
 	return 0;
 }
 
-void topo_sidecar_close(struct topo *t)
+static void sidecar_close(struct topo *t)
 {
 	for (int i = 0; t->rt && i < 2; i++) {
 		sidecar_stop(t->rt->sidecar[i]);
@@ -64,10 +64,13 @@ const struct topo_cni_ops topo_sidecar_ops = {
 	.name = "sidecar",
 	.summary = "calico plus Istio's nat rules and a user-space proxy (uid 1337) in each pod",
 	.has_pods = true,
+	.veth_prefix = "cali",
 	.calico_rules = true,
 	.kube_proxy = true,
 	.build = calico_build_pods,
+	.node_rules = calico_node_rules,
 	.start = sidecar_start_pods,
+	.close = sidecar_close,
 	.hops = sidecar_hops,
 	.counters = sidecar_counters,
 };
