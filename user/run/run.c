@@ -404,8 +404,7 @@ static void print_report(const struct run_config *c, struct run_state *s,
 			print_profile(s, w);
 		if (s->tracer && s->snaps[i]) {
 			out_text("\n");
-			hops_print(s->tracer, s->snaps[i], w->lg.seconds,
-				   w->lg.client.win_transactions);
+			hops_print(s->snaps[i], w->lg.seconds, w->lg.client.win_transactions);
 		} else {
 			out_string("hops", c->trace ? NULL : "\nHop tracer off (--no-trace)\n",
 				   "off");
@@ -570,7 +569,7 @@ int run_datapath(const struct run_config *c, struct run_result *res)
 		if (s.tracer) {
 			s.snaps[i] = hops_snapshot(s.tracer);
 			if (s.snaps[i]) {
-				hops_summarize(s.tracer, s.snaps[i], &w->hops);
+				hops_summarize(s.snaps[i], &w->hops);
 				w->have_hops = true;
 			}
 		}

@@ -25,13 +25,12 @@
 #include "lib/exec.h"
 #include "probe/feature_probe.h"
 #include "trace/hop_tracer.h"
+#include "trace/hops_snapshot.h"
 #include "hops.skel.h"
 #include "lib/log.h"
 #include "lib/netns.h"
 #include "lib/output.h"
 
-#define MAX_DEVS 256
-#define MAX_NOTES 24
 #define MAX_TP_LINKS 32
 #define TC_HANDLE 0x4e50	/* "NP" */
 #define TC_PRIORITY 1		/* before any datapath program on the device */
@@ -60,22 +59,16 @@ struct traced_dev {
 
 enum { COPY_TC_INGRESS, COPY_TC_EGRESS, COPY_XDP };
 
-struct probe_note {
-	char name[32];
-	bool on;
-	char detail[200];
-};
-
 struct hops_tracer {
 	struct hops_bpf *skel;
 	struct hops_target target;
 	struct traced_ns ns[MAX_NETNS];
 	int nr_ns;
-	struct traced_dev devs[MAX_DEVS];
+	struct traced_dev devs[HOPS_MAX_DEVS];
 	int nr_devs;
 	struct bpf_link *links[MAX_TP_LINKS];
 	int nr_links;
-	struct probe_note notes[MAX_NOTES];
+	struct hops_note notes[HOPS_MAX_NOTES];
 	int nr_notes;
 	bool use_tc, use_nf, use_btf_tp, use_sockops;
 	bool tc_flow;			/* tc hops keyed by the flow, not the skb */
@@ -98,10 +91,6 @@ static const char *const tracepoints[] = {
 };
 #define NR_TRACEPOINTS (sizeof(tracepoints) / sizeof(tracepoints[0]))
 
-static const char *const nf_hook_names[NF_HOOKS] = {
-	"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING",
-};
-
 /*
  * Slots attached by default: the first, the calibration, the one after
  * conntrack and the last, so a hook costs 4 program runs and still splits
@@ -110,36 +99,15 @@ static const char *const nf_hook_names[NF_HOOKS] = {
 #define NF_DEFAULT_SLOTS ((1u << 0) | (1u << 1) | (1u << 3) | (1u << (NF_SLOTS - 1)))
 #define NF_ALL_SLOTS ((1u << NF_SLOTS) - 1)
 
-/* What runs between slot k and slot k+1 (see NF_SLOT_PRIORITIES). */
-static const char *const nf_segment_names[NF_SLOTS - 1] = {
-	"probe-cost", "raw", "conntrack", "mangle", "nat-dst", "filter", "security+nat-src",
-	"helpers",
-};
-
-/* The tables between attached slot k and the next attached one. */
-static const char *segment_label(const struct hops_tracer *h, int slot, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (int k = slot; k < NF_SLOTS - 1; k++) {
-		if (k > slot && (h->nf_slots & (1u << k)))
-			break;
-		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", k > slot ? "+" : "",
-				 nf_segment_names[k]);
-	}
-	return buf;
-}
-
 static void note(struct hops_tracer *h, const char *name, bool on, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 static void note(struct hops_tracer *h, const char *name, bool on, const char *fmt, ...)
 {
-	struct probe_note *n;
+	struct hops_note *n;
 	va_list ap;
 
-	if (h->nr_notes >= MAX_NOTES)
+	if (h->nr_notes >= HOPS_MAX_NOTES)
 		return;
 	n = &h->notes[h->nr_notes++];
 	snprintf(n->name, sizeof(n->name), "%s", name);
@@ -150,31 +118,6 @@ static void note(struct hops_tracer *h, const char *name, bool on, const char *f
 }
 
 /* ---- discovery: namespace inodes and devices ---- */
-
-static enum dev_kind kind_of(const char *token)
-{
-	if (!strcmp(token, "veth"))
-		return DEV_VETH;
-	if (!strcmp(token, "macvlan"))
-		return DEV_MACVLAN;
-	if (!strcmp(token, "bridge"))
-		return DEV_BRIDGE;
-	if (!strcmp(token, "vxlan"))
-		return DEV_VXLAN;
-	return DEV_OTHER;
-}
-
-static const char *kind_name(enum dev_kind k)
-{
-	switch (k) {
-	case DEV_VETH: return "veth";
-	case DEV_MACVLAN: return "macvlan";
-	case DEV_BRIDGE: return "bridge";
-	case DEV_VXLAN: return "vxlan";
-	case DEV_LOOPBACK: return "loopback";
-	default: return "other";
-	}
-}
 
 /* Parses `ip -d -o link show`: "N: name[@peer]: <FLAGS> ... \    kind ..." */
 static int discover_devices(struct hops_tracer *h, int ns_slot, const char *const *wire,
@@ -191,7 +134,7 @@ static int discover_devices(struct hops_tracer *h, int ns_slot, const char *cons
 		char name[IF_NAMESIZE + 32], *at, *seg;
 		int ifindex;
 
-		if (h->nr_devs >= MAX_DEVS)
+		if (h->nr_devs >= HOPS_MAX_DEVS)
 			break;
 		if (sscanf(line, "%d: %47[^:]:", &ifindex, name) != 2)
 			continue;
@@ -220,7 +163,7 @@ static int discover_devices(struct hops_tracer *h, int ns_slot, const char *cons
 			char token[32];
 
 			if (sscanf(seg + 5, "%31s", token) == 1)
-				d->kind = kind_of(token);
+				d->kind = dev_kind_parse(token);
 		}
 	}
 	return 0;
@@ -950,22 +893,7 @@ void hops_close(struct hops_tracer *h)
 
 /* ---- reading the aggregates ---- */
 
-struct report_data {
-	__u64 counters[CNT_MAX];
-	struct sockops_stats sockops;
-	struct dev_counters *devs;	/* summed over CPUs, indexed like tracer->devs */
-	struct { struct path_key key; struct path_value val; } *paths;
-	int nr_paths;
-	struct { struct hop_pair key; struct lat_hist val; } *pairs;
-	int nr_pairs;
-	struct { struct nf_key key; struct nf_value val; } *nf;
-	int nr_nf;
-	struct { struct drop_key key; __u64 count; } *drops;
-	int nr_drops;
-	struct fib_ns_stats fib[MAX_NETNS];	/* by netns index, summed over CPUs */
-};
-
-static void read_fib(struct hops_tracer *h, struct report_data *r)
+static void read_fib(struct hops_tracer *h, struct hops_snapshot *s)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct fib_ns_stats *vals = calloc(ncpu, sizeof(*vals));
@@ -974,10 +902,10 @@ static void read_fib(struct hops_tracer *h, struct report_data *r)
 		if (bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.fib_stats), &i, vals))
 			continue;
 		for (int c = 0; c < ncpu; c++) {
-			r->fib[i].lookups += vals[c].lookups;
-			r->fib[i].attributed += vals[c].attributed;
-			r->fib[i].reverse += vals[c].reverse;
-			r->fib[i].failed += vals[c].failed;
+			s->fib[i].lookups += vals[c].lookups;
+			s->fib[i].attributed += vals[c].attributed;
+			s->fib[i].reverse += vals[c].reverse;
+			s->fib[i].failed += vals[c].failed;
 		}
 	}
 	free(vals);
@@ -1023,15 +951,15 @@ static int read_hash(int fd, size_t key_size, size_t val_size, void **array)
 	return n;
 }
 
-/* dev_stats is keyed by net_device address; dev_cache names the address. */
-static void read_devices(struct hops_tracer *h, struct report_data *r)
+/* dev_stats is keyed by net_device address; dev_cache names the address.
+ * Fills out[i] for tracer device i. */
+static void read_devices(struct hops_tracer *h, struct dev_counters *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), stats_fd = bpf_map__fd(h->skel->maps.dev_stats);
 	struct dev_counters *vals = calloc(ncpu, sizeof(*vals));
 	__u64 key, next, *prev = NULL;
 
-	r->devs = calloc(h->nr_devs ?: 1, sizeof(*r->devs));
-	while (vals && r->devs && bpf_map_get_next_key(stats_fd, prev, &next) == 0) {
+	while (vals && bpf_map_get_next_key(stats_fd, prev, &next) == 0) {
 		struct dev_cached dc;
 
 		key = next;
@@ -1045,8 +973,8 @@ static void read_devices(struct hops_tracer *h, struct report_data *r)
 				continue;
 			for (int c = 0; c < ncpu; c++) {
 				for (int dir = 0; dir < 2; dir++) {
-					r->devs[i].packets[dir] += vals[c].packets[dir];
-					r->devs[i].bytes[dir] += vals[c].bytes[dir];
+					out[i].packets[dir] += vals[c].packets[dir];
+					out[i].bytes[dir] += vals[c].bytes[dir];
 				}
 			}
 		}
@@ -1055,9 +983,9 @@ static void read_devices(struct hops_tracer *h, struct report_data *r)
 }
 
 /* hop_latency is per CPU: each entry comes back once per CPU, summed here. */
-static int read_percpu_hists(int fd, void **array)
+static int read_percpu_hists(int fd, struct hops_pair **array)
 {
-	struct pair_hist { struct hop_pair key; struct lat_hist val; } *out = NULL;
+	struct hops_pair *out = NULL;
 	int ncpu = libbpf_num_possible_cpus(), n = 0, cap = 0;
 	struct lat_hist *vals = calloc(ncpu, sizeof(*vals));
 	struct hop_pair key, next, *prev = NULL;
@@ -1068,7 +996,7 @@ static int read_percpu_hists(int fd, void **array)
 		if (bpf_map_lookup_elem(fd, &key, vals))
 			continue;
 		if (n == cap) {
-			struct pair_hist *bigger = realloc(out, (cap = cap ? cap * 2 : 64) * sizeof(*out));
+			struct hops_pair *bigger = realloc(out, (cap = cap ? cap * 2 : 64) * sizeof(*out));
 
 			if (!bigger)
 				break;
@@ -1087,141 +1015,6 @@ static int read_percpu_hists(int fd, void **array)
 	free(vals);
 	*array = out;
 	return n;
-}
-
-static void read_report(struct hops_tracer *h, struct report_data *r)
-{
-	memset(r, 0, sizeof(*r));
-	read_counters(h, r->counters);
-	r->sockops = h->skel->bss->sockops_totals;
-	read_devices(h, r);
-	r->nr_paths = read_hash(bpf_map__fd(h->skel->maps.paths), sizeof(struct path_key),
-				sizeof(struct path_value), (void **)&r->paths);
-	r->nr_pairs = read_percpu_hists(bpf_map__fd(h->skel->maps.hop_latency), (void **)&r->pairs);
-	r->nr_nf = read_hash(bpf_map__fd(h->skel->maps.nf_time), sizeof(struct nf_key),
-			     sizeof(struct nf_value), (void **)&r->nf);
-	r->nr_drops = read_hash(bpf_map__fd(h->skel->maps.drops), sizeof(struct drop_key),
-				sizeof(__u64), (void **)&r->drops);
-	read_fib(h, r);
-}
-
-static void free_report(struct report_data *r)
-{
-	free(r->devs);
-	free(r->paths);
-	free(r->pairs);
-	free(r->nf);
-	free(r->drops);
-}
-
-static const struct lat_hist *find_pair(const struct report_data *r, __u32 from, __u32 to)
-{
-	for (int i = 0; i < r->nr_pairs; i++)
-		if (r->pairs[i].key.from == from && r->pairs[i].key.to == to)
-			return &r->pairs[i].val;
-	return NULL;
-}
-
-/* What one netfilter slot program costs: the mean gap between slots 0 and 1,
- * two adjacent priorities with no table between them. */
-static double nf_probe_cost_ns(const struct report_data *r)
-{
-	__u64 packets = 0, ns = 0;
-
-	for (int i = 0; i < r->nr_nf; i++) {
-		if (r->nf[i].key.slot != NF_CALIBRATION_SLOT)
-			continue;
-		packets += r->nf[i].val.packets;
-		ns += r->nf[i].val.ns;
-	}
-	return packets ? (double)ns / packets : 0;
-}
-
-/* Mean time in one segment of a hook, with the probe's own cost taken out. */
-static double nf_segment_ns(const struct nf_value *v, double cost)
-{
-	double mean = v->packets ? (double)v->ns / v->packets : 0;
-
-	return mean > cost ? mean - cost : 0;
-}
-
-/* Mean time netfilter itself spent in one traversal of (ns, hook). */
-static double nf_inside_ns(const struct report_data *r, __u32 ns, __u32 hook, double cost)
-{
-	double sum = 0;
-
-	for (int i = 0; i < r->nr_nf; i++) {
-		const struct nf_key *k = &r->nf[i].key;
-
-		if (k->ns_index == ns && k->hook == hook && k->slot != NF_CALIBRATION_SLOT)
-			sum += nf_segment_ns(&r->nf[i].val, cost);
-	}
-	return sum;
-}
-
-static const struct traced_dev *find_dev(const struct hops_tracer *h, __u32 ns_index, int ifindex)
-{
-	for (int i = 0; i < h->nr_devs; i++)
-		if (h->ns[h->devs[i].ns].index == ns_index && h->devs[i].ifindex == ifindex)
-			return &h->devs[i];
-	return NULL;
-}
-
-/* Backlog enqueues of a path on the wire veth (which a real NIC does not add). */
-static unsigned path_wire_backlog(const struct hops_tracer *h, const struct path_value *p)
-{
-	unsigned n = 0;
-
-	for (__u32 i = 0; i < p->nhops && i < MAX_PATH_HOPS; i++) {
-		const struct traced_dev *d;
-
-		if (HOP_KIND(p->hops[i]) != HOP_BACKLOG)
-			continue;
-		d = find_dev(h, HOP_NS(p->hops[i]), HOP_WHERE(p->hops[i]));
-		n += d && d->wire;
-	}
-	return n;
-}
-
-/* Veth crossings of the wire through XDP's NAPI receive instead (--xdp). */
-static unsigned path_wire_xdp(const struct hops_tracer *h, const struct path_value *p)
-{
-	unsigned n = 0;
-
-	for (__u32 i = 0; i < p->nhops && i < MAX_PATH_HOPS; i++) {
-		const struct traced_dev *d;
-
-		if (HOP_KIND(p->hops[i]) != HOP_XDP)
-			continue;
-		d = find_dev(h, HOP_NS(p->hops[i]), HOP_WHERE(p->hops[i]));
-		n += d && d->wire && d->kind == DEV_VETH && d->xdp_mode == XDP_FLAGS_DRV_MODE;
-	}
-	return n;
-}
-
-/* Netfilter's own time for one packet on a path: its hooks' table times. */
-static double path_nf_ns(const struct report_data *r, const struct path_value *p, double cost)
-{
-	double sum = 0;
-
-	for (__u32 i = 0; i < p->nhops && i < MAX_PATH_HOPS; i++)
-		if (HOP_KIND(p->hops[i]) == HOP_NF)
-			sum += nf_inside_ns(r, HOP_NS(p->hops[i]), NF_WHERE_HOOK(HOP_WHERE(p->hops[i])),
-					    cost);
-	return sum;
-}
-
-/* The same, averaged over every finished packet. */
-static double mean_nf_ns(const struct report_data *r, double cost)
-{
-	double sum = 0;
-	__u64 packets = 0;
-
-	for (int i = 0; i < r->nr_paths; i++) {
-		sum += r->paths[i].val.count * path_nf_ns(r, &r->paths[i].val, cost);
-		packets += r->paths[i].val.count;
-	}
-	return packets ? sum / packets : NAN;
 }
 
 /* The kernel's own name for a drop reason, read from its BTF (the enum
@@ -1255,334 +1048,110 @@ static const char *drop_reason_name(__u32 reason, char *buf, size_t len)
 	return buf;
 }
 
-/* ---- printing ---- */
-
-static const char *short_ns(const struct hops_tracer *h, __u32 index)
+static void read_drops(struct hops_tracer *h, struct hops_snapshot *s)
 {
-	const char *name;
+	struct { struct drop_key key; __u64 count; } *raw;
+	int n = read_hash(bpf_map__fd(h->skel->maps.drops), sizeof(struct drop_key),
+			  sizeof(__u64), (void **)&raw);
 
-	if (index == 0 || index > (__u32)h->nr_ns)
-		return "?";
-	name = h->ns[index - 1].name;
-	return name;
-}
-
-
-static void hop_place(const struct hops_tracer *h, __u32 hop, char *buf, size_t len)
-{
-	__u32 kind = HOP_KIND(hop), ns = HOP_NS(hop), where = HOP_WHERE(hop);
-	const struct traced_dev *d;
-
-	switch (kind) {
-	case HOP_NF:
-		snprintf(buf, len, "%s netfilter", short_ns(h, ns));
-		break;
-	case HOP_SOCKET:
-		snprintf(buf, len, "%s socket", short_ns(h, ns));
-		break;
-	case HOP_SEND:
-		snprintf(buf, len, "%s socket", short_ns(h, ns));
-		break;
-	case HOP_DROP:
-		snprintf(buf, len, "%s", short_ns(h, ns));
-		break;
-	default:
-		d = find_dev(h, ns, where);
-		if (d)
-			snprintf(buf, len, "%s %s", short_ns(h, ns), d->name);
-		else
-			snprintf(buf, len, "%s if%u", short_ns(h, ns), where);
+	s->drops = calloc(n ?: 1, sizeof(*s->drops));
+	for (int i = 0; s->drops && i < n; i++) {
+		s->drops[i].key = raw[i].key;
+		s->drops[i].count = raw[i].count;
+		drop_reason_name(raw[i].key.reason, s->drops[i].reason, sizeof(s->drops[i].reason));
 	}
+	s->nr_drops = s->drops ? n : 0;
+	free(raw);
 }
 
-static void hop_action(const struct hops_tracer *h, const struct path_value *p, int i,
-		       char *buf, size_t len)
+/* What the report needs of the tracer itself, copied so it may be closed. */
+static void copy_setup(struct hops_tracer *h, struct hops_snapshot *s)
 {
-	__u32 hop = p->hops[i], kind = HOP_KIND(hop), ns = HOP_NS(hop), where = HOP_WHERE(hop);
-	__u32 next = i + 1 < (int)p->nhops ? p->hops[i + 1] : 0;
-	const struct traced_dev *d = find_dev(h, ns, where), *nd;
-	bool other_dev;
-
-	switch (kind) {
-	case HOP_TC_INGRESS:
-		/* Straight to another device's receive or transmit, with no
-		 * backlog enqueue or stack in between: a BPF redirect. */
-		other_dev = next && (HOP_WHERE(next) != where || HOP_NS(next) != ns);
-		if (next && HOP_KIND(next) == HOP_TC_INGRESS && other_dev &&
-		    (nd = find_dev(h, HOP_NS(next), HOP_WHERE(next))) && nd->kind == DEV_MACVLAN)
-			snprintf(buf, len, "macvlan rx_handler: on to the pod's macvlan (no backlog)");
-		else if (next && HOP_KIND(next) == HOP_TC_INGRESS && other_dev)
-			snprintf(buf, len, "tc ingress: redirected by BPF into the peer (no backlog)");
-		else if (next && (HOP_KIND(next) == HOP_DEV_QUEUE || HOP_KIND(next) == HOP_DEV_XMIT ||
-				  HOP_KIND(next) == HOP_TC_EGRESS) && !h->use_nf)
-			/* Without netfilter probes the stack's forwarding shows no
-			 * hop between the two devices either. */
-			snprintf(buf, len, "tc ingress, then another device (routed or BPF redirect)");
-		else if (next && (HOP_KIND(next) == HOP_DEV_QUEUE || HOP_KIND(next) == HOP_DEV_XMIT ||
-				  HOP_KIND(next) == HOP_TC_EGRESS))
-			snprintf(buf, len, "tc ingress: redirected by BPF to a device's egress");
-		else
-			snprintf(buf, len, "tc ingress");
-		break;
-	case HOP_TC_EGRESS:
-		snprintf(buf, len, "tc egress");
-		break;
-	case HOP_NF:
-		snprintf(buf, len, "netfilter %s", nf_hook_names[NF_WHERE_HOOK(where) % NF_HOOKS]);
-		break;
-	case HOP_DEV_QUEUE:
-		snprintf(buf, len, "queued for transmit (qdisc layer)");
-		break;
-	case HOP_DEV_XMIT:
-		snprintf(buf, len, "transmitted by the driver");
-		break;
-	case HOP_BACKLOG:
-		snprintf(buf, len, "queued to the CPU backlog (%s crossing)",
-			 d ? kind_name(d->kind) : "device");
-		break;
-	case HOP_RECEIVE:
-		snprintf(buf, len, "receive stack entered");
-		break;
-	case HOP_GRO:
-		snprintf(buf, len, "GRO receive");
-		break;
-	case HOP_SOCKET:
-		snprintf(buf, len, "delivered to a TCP socket (peer port %u)", where);
-		break;
-	case HOP_SEND:
-		snprintf(buf, len, "sent (no netfilter rules in this namespace)");
-		break;
-	case HOP_DROP:
-		snprintf(buf, len, "dropped (skb drop reason %u)", where);
-		break;
-	case HOP_XDP:
-		if (d && d->xdp_mode == XDP_FLAGS_DRV_MODE && d->kind == DEV_VETH)
-			snprintf(buf, len, "XDP, driver mode (veth crossing via NAPI, no backlog)");
-		else
-			snprintf(buf, len, "XDP, %s mode",
-				 d && d->xdp_mode == XDP_FLAGS_DRV_MODE ? "driver" : "generic");
-		break;
-	default:
-		snprintf(buf, len, "hop kind %u", kind);
-	}
-}
-
-static int most_common_path(const struct report_data *r, __u32 dir)
-{
-	int best = -1;
-
-	for (int i = 0; i < r->nr_paths; i++)
-		if (r->paths[i].key.dir == dir &&
-		    (best < 0 || r->paths[i].val.count > r->paths[best].val.count))
-			best = i;
-	return best;
-}
-
-static const char *const dir_titles[DIR_MAX] = {
-	"Request path (client to server)", "Response path (server to client)", "Other path",
-};
-
-static void print_path(const struct hops_tracer *h, const struct report_data *r, int best)
-{
-	__u32 dir = r->paths[best].key.dir < DIR_MAX ? r->paths[best].key.dir : DIR_OTHER;
-	const char *title = dir_titles[dir];
-	double cost = nf_probe_cost_ns(r);
-	const struct path_value *p = &r->paths[best].val;
-	__u64 dir_packets = r->counters[CNT_DIR_PKTS + dir];
-	unsigned wire = path_wire_backlog(h, p), wire_xdp = path_wire_xdp(h, p);
-
-	out_object_begin(NULL);
-	out_string("direction", "\n%s", title);
-	out_uint("packets", ": %llu packets", p->count);
-	out_uint("packets_in_direction", NULL, dir_packets);
-	out_double("share", " (%.0f%% of this direction's)",
-		   dir_packets ? 100.0 * p->count / dir_packets : NAN);
-	out_double("mean_end_to_end_us", ", first to last hop %.1f us\n",
-		   p->count ? p->total_ns / 1e3 / p->count : NAN);
-	out_text("   %-3s %-34s %-58s %8s %8s\n", "#", "where", "what", "p50 us", "p99 us");
-	out_array_begin("hops");
-	for (int i = 0; i < (int)p->nhops; i++) {
-		char place[96], action[96];
-		const struct lat_hist *lh = i ? find_pair(r, p->hops[i - 1], p->hops[i]) : NULL;
-		double fib;
-
-		hop_place(h, p->hops[i], place, sizeof(place));
-		hop_action(h, p, i, action, sizeof(action));
-		out_object_begin(NULL);
-		out_uint("index", "   %-3llu", (unsigned long long)i + 1);
-		out_string("where", " %-34s", place);
-		out_string("what", " %-58s", action);
-		out_double("p50_us", " %8.2f", lh ? lat_hist_percentile(lh, 50) / 1e3 : NAN);
-		out_double("p99_us", " %8.2f", lh ? lat_hist_percentile(lh, 99) / 1e3 : NAN);
-		out_double("mean_us", NULL, lh && lh->count ? lh->sum_ns / 1e3 / lh->count : NAN);
-		if (HOP_KIND(p->hops[i]) == HOP_NF)
-			out_double("inside_hook_us", "  +%.2f us inside",
-				   nf_inside_ns(r, HOP_NS(p->hops[i]),
-						NF_WHERE_HOOK(HOP_WHERE(p->hops[i])), cost) / 1e3);
-		/* FIB lookups made between this hop and the next, per packet. */
-		fib = p->count && i < MAX_PATH_HOPS ? (double)p->fib_after[i] / p->count : 0;
-		out_double("fib_lookups_after", fib >= 0.005 ? "  + %.2f FIB lookups" : NULL, fib);
-		out_text("\n");
-		out_object_end();
-	}
-	out_array_end();
-	out_uint("veth_crossings", "   per packet: %u veth crossings", p->veth - wire - wire_xdp);
-	out_uint("wire_xdp_crossings", wire_xdp ? " (+%u on the wire veth, through XDP and NAPI)" : NULL,
-		 wire_xdp);
-	out_uint("macvlan_crossings", ", %u macvlan crossings", p->macvlan);
-	out_uint("backlog_enqueues", ", %u backlog enqueues", p->backlog - wire);
-	out_uint("wire_backlog_enqueues", wire ? " (+%u on the wire veth, which a real NIC would not add)" : NULL, wire);
-	out_uint("netfilter_hooks", ", %u netfilter hooks", p->nf_hooks);
-	out_double("netfilter_us", " (%.2f us in netfilter)", path_nf_ns(r, p, cost) / 1e3);
-	out_double("netfilter_with_probes_us", NULL, p->count ? p->nf_ns / 1e3 / p->count : NAN);
-	out_double("softirq_passes", ", %.2f softirq passes",
-		   p->count ? (double)p->softirq_passes / p->count : NAN);
-	out_double("fib_lookups", ", %.2f FIB lookups\n",
-		   p->count ? (double)p->fib_lookups / p->count : NAN);
-	out_uint("nr_hops", NULL, p->nhops);
-	out_bool("truncated", NULL, p->truncated);
-	out_object_end();
-}
-
-static void print_netfilter(const struct hops_tracer *h, const struct report_data *r)
-{
-	double cost = nf_probe_cost_ns(r);
-
-	out_object_begin("netfilter");
-	out_double("probe_cost_us", r->nr_nf ? "\nNetfilter time per traversal, us (mean; netprof's "
-		   "own %.2f us per slot taken out)\n" : NULL, cost / 1e3);
-	out_array_begin("hooks");
-	for (int n = 1; n <= h->nr_ns; n++) {
-		for (int hook = 0; hook < NF_HOOKS; hook++) {
-			bool any = false;
-
-			for (int i = 0; i < r->nr_nf; i++)
-				any |= r->nf[i].key.ns_index == (__u32)n && r->nf[i].key.hook == hook;
-			if (!any)
-				continue;
-			out_object_begin(NULL);
-			out_string("netns", "   %-28s", short_ns(h, n));
-			out_string("hook", " %-12s", nf_hook_names[hook]);
-			out_double("total_us", " %6.2f:", nf_inside_ns(r, n, hook, cost) / 1e3);
-			out_array_begin("tables");
-			for (int slot = 1; slot < NF_SLOTS - 1; slot++) {
-				for (int i = 0; i < r->nr_nf; i++) {
-					const struct nf_key *k = &r->nf[i].key;
-					const struct nf_value *v = &r->nf[i].val;
-
-					if (k->ns_index != (__u32)n || k->hook != hook || k->slot != slot ||
-					    !v->packets)
-						continue;
-					char label[128];
-
-					out_object_begin(NULL);
-					out_string("table", " %s", segment_label(h, slot, label, sizeof(label)));
-					out_double("mean_us", " %.2f", nf_segment_ns(v, cost) / 1e3);
-					out_uint("packets", NULL, v->packets);
-					out_object_end();
-				}
-			}
-			out_array_end();
-			out_text("\n");
-			out_object_end();
-		}
-	}
-	out_array_end();
-	out_object_end();
-}
-
-/* FIB lookups per namespace: those made for followed packets, per packet. */
-static void print_fib(const struct hops_tracer *h, const struct report_data *r)
-{
-	__u64 finished = r->counters[CNT_PKTS_FINISHED];
-	bool any = false;
-
-	out_object_begin("fib");
-	out_uint("lookups_for_followed_packets", "\nFIB lookups (fib_table_lookup): %llu for "
-		 "followed packets", r->counters[CNT_FIB_LOOKUPS]);
-	out_uint("lookups_other", ", %llu others in the run's namespaces (unfollowed packets, "
-		 "sockets' own routes)", r->counters[CNT_FIB_OTHER]);
-	out_array_begin("namespaces");
-	for (int n = 1; n <= h->nr_ns && n < MAX_NETNS; n++) {
-		const struct fib_ns_stats *f = &r->fib[n];
-
-		if (!f->lookups)
-			continue;
-		if (!any)
-			out_text("\n   per packet followed, by namespace:");
-		any = true;
-		out_object_begin(NULL);
-		out_string("netns", "\n   %-28s", short_ns(h, n));
-		out_double("per_packet", " %.2f", finished ? (double)f->attributed / finished : NAN);
-		out_uint("attributed", NULL, f->attributed);
-		out_double("reverse_per_packet", " (%.2f of them reverse-path checks;",
-			   finished ? (double)f->reverse / finished : NAN);
-		out_uint("lookups", " %llu lookups in all", f->lookups);
-		out_uint("failed", ", %llu failed)", f->failed);
-		out_object_end();
-	}
-	out_array_end();
-	out_text("\n");
-	out_object_end();
-}
-
-static void print_devices(const struct hops_tracer *h, const struct report_data *r)
-{
-	out_array_begin("devices");
-	for (int i = 0; r->devs && i < h->nr_devs; i++) {
+	s->duty = h->target.duty;
+	s->sample_every = h->target.sample_every;
+	s->server_port = h->target.server_port;
+	s->all_paths = h->target.all_paths;
+	s->use_tc = h->use_tc;
+	s->tc_flow = h->tc_flow;
+	s->use_xdp = h->use_xdp;
+	s->use_nf = h->use_nf;
+	s->nf_slots = h->nf_slots;
+	s->nr_ns = h->nr_ns;
+	for (int n = 0; n < h->nr_ns; n++)
+		snprintf(s->ns_names[n], sizeof(s->ns_names[n]), "%s", h->ns[n].name);
+	s->nr_devs = h->nr_devs;
+	for (int i = 0; i < h->nr_devs; i++) {
 		const struct traced_dev *d = &h->devs[i];
+		struct hops_device *sd = &s->devs[i];
 
-		out_object_begin(NULL);
-		out_string("netns", NULL, h->ns[d->ns].name);
-		out_string("device", NULL, d->name);
-		out_string("kind", NULL, kind_name(d->kind));
-		out_bool("wire", NULL, d->wire);
-		out_bool("traced", NULL, d->attached[0] && d->attached[1]);
-		out_string("xdp", NULL, d->xdp_mode == XDP_FLAGS_DRV_MODE ? "driver" :
-			   d->xdp_mode == XDP_FLAGS_SKB_MODE ? "generic" : "off");
-		out_uint("ingress_packets", NULL, r->devs[i].packets[0]);
-		out_uint("egress_packets", NULL, r->devs[i].packets[1]);
-		out_object_end();
+		sd->ns_index = h->ns[d->ns].index;
+		sd->ifindex = d->ifindex;
+		memcpy(sd->name, d->name, sizeof(sd->name));
+		sd->kind = d->kind;
+		sd->wire = d->wire;
+		sd->traced = d->attached[0] && d->attached[1];
+		sd->xdp = d->xdp_mode == XDP_FLAGS_DRV_MODE ? HOPS_XDP_DRIVER :
+			  d->xdp_mode == XDP_FLAGS_SKB_MODE ? HOPS_XDP_GENERIC : HOPS_XDP_OFF;
 	}
-	out_array_end();
+	s->nr_notes = h->nr_notes;
+	memcpy(s->notes, h->notes, sizeof(s->notes));
+}
+
+struct hops_snapshot *hops_snapshot(struct hops_tracer *h)
+{
+	struct hops_snapshot *s = calloc(1, sizeof(*s));
+	struct dev_counters *devs;
+
+	if (!s)
+		return NULL;
+	copy_setup(h, s);
+	read_counters(h, s->counters);
+	s->sockops = h->skel->bss->sockops_totals;
+	devs = calloc(h->nr_devs ?: 1, sizeof(*devs));
+	if (devs) {
+		read_devices(h, devs);
+		for (int i = 0; i < h->nr_devs; i++)
+			s->devs[i].counters = devs[i];
+		free(devs);
+	}
+	s->nr_paths = read_hash(bpf_map__fd(h->skel->maps.paths), sizeof(struct path_key),
+				sizeof(struct path_value), (void **)&s->paths);
+	s->nr_pairs = read_percpu_hists(bpf_map__fd(h->skel->maps.hop_latency), &s->pairs);
+	s->nr_nf = read_hash(bpf_map__fd(h->skel->maps.nf_time), sizeof(struct nf_key),
+			     sizeof(struct nf_value), (void **)&s->nf);
+	read_drops(h, s);
+	read_fib(h, s);
+	return s;
+}
+
+void hops_snapshot_free(struct hops_snapshot *s)
+{
+	if (!s)
+		return;
+	free(s->paths);
+	free(s->pairs);
+	free(s->nf);
+	free(s->drops);
+	free(s);
 }
 
 int hops_device_packets(struct hops_tracer *h, const char *netns, const char *ifname,
 			uint64_t *ingress, uint64_t *egress)
 {
-	struct report_data r = {};
-
 	for (int i = 0; i < h->nr_devs; i++) {
+		struct dev_counters *devs;
+
 		if (strcmp(h->ns[h->devs[i].ns].name, netns) || strcmp(h->devs[i].name, ifname))
 			continue;
-		read_devices(h, &r);
-		*ingress = r.devs ? r.devs[i].packets[0] : 0;
-		*egress = r.devs ? r.devs[i].packets[1] : 0;
-		free(r.devs);
+		devs = calloc(h->nr_devs, sizeof(*devs));
+		if (devs)
+			read_devices(h, devs);
+		*ingress = devs ? devs[i].packets[0] : 0;
+		*egress = devs ? devs[i].packets[1] : 0;
+		free(devs);
 		return 0;
 	}
 	return -ENOENT;
-}
-
-struct hops_snapshot {
-	struct report_data r;
-};
-
-struct hops_snapshot *hops_snapshot(struct hops_tracer *h)
-{
-	struct hops_snapshot *snap = calloc(1, sizeof(*snap));
-
-	if (snap)
-		read_report(h, &snap->r);
-	return snap;
-}
-
-void hops_snapshot_free(struct hops_snapshot *snap)
-{
-	if (!snap)
-		return;
-	free_report(&snap->r);
-	free(snap);
 }
 
 int hops_report(struct hops_tracer *h, double seconds, uint64_t transactions)
@@ -1591,175 +1160,7 @@ int hops_report(struct hops_tracer *h, double seconds, uint64_t transactions)
 
 	if (!snap)
 		return -ENOMEM;
-	hops_print(h, snap, seconds, transactions);
+	hops_print(snap, seconds, transactions);
 	hops_snapshot_free(snap);
-	return 0;
-}
-
-int hops_print(const struct hops_tracer *h, const struct hops_snapshot *snap, double seconds,
-	       uint64_t transactions)
-{
-	const struct report_data *rp = &snap->r;
-#define r (*rp)
-	const __u64 *c;
-	struct sockops_stats so = r.sockops;
-	double per_pkt;
-
-	c = r.counters;
-	/* With a duty cycle the probes saw about one window in N of the
-	 * transactions: compare like with like. */
-	if (h->target.duty > 1)
-		transactions /= h->target.duty;
-	per_pkt = c[CNT_PKTS_FINISHED] ? 1.0 / c[CNT_PKTS_FINISHED] : NAN;
-
-	out_object_begin("hops");
-	out_double("seconds", "Hop tracer (%.1f s)", seconds);
-	out_uint("packets_followed", ": %llu packets followed", c[CNT_PKTS_TRACED]);
-	out_uint("packets_finished", ", %llu to their end", c[CNT_PKTS_FINISHED]);
-	out_uint("sample_every", ", sampling 1 in %llu", h->target.sample_every ?: 1);
-	out_uint("packets_not_sampled", NULL, c[CNT_PKTS_SKIPPED]);
-	out_string("tc_key", "; tc hops keyed by %s", !h->use_tc ? "none (tc off)" :
-		   h->tc_flow ? "flow" : "skb");
-	out_bool("xdp", h->use_xdp ? ", XDP on" : ", XDP off", h->use_xdp);
-	out_object_begin("lost");
-	out_uint("packet_map_full", "\n   not followed: %llu (packet map full)", c[CNT_STATE_FULL]);
-	out_uint("path_map_full", ", %llu paths not recorded (map full)", c[CNT_PATHS_FULL]);
-	out_uint("hop_pair_map_full", ", %llu hop pairs not timed (map full)", c[CNT_PAIRS_FULL]);
-	out_uint("paths_truncated", ", %llu paths longer than the recorded hops",
-		 c[CNT_PATH_TRUNCATED]);
-	if (h->tc_flow || h->use_xdp) {
-		out_uint("flow_pending", "\n   flow key: %llu packets picked up or handed over without"
-			 " their skb", c[CNT_PENDING]);
-		out_uint("flow_adopted", ", %llu taken up again by a hop with the skb", c[CNT_ADOPTED]);
-		out_uint("flow_not_adopted", ", %llu never (their paths end there)",
-			 c[CNT_PENDING] > c[CNT_ADOPTED] ? c[CNT_PENDING] - c[CNT_ADOPTED] : 0);
-		out_uint("flow_index_full", ", %llu index or pending map full", c[CNT_INDEX_FULL]);
-		out_uint("xdp_hops", ", %llu XDP hops", c[CNT_XDP_HOPS]);
-	}
-	out_uint("vanished", "\n   %llu packets lost from sight (freed where no tracepoint fires, as TCP"
-		 " coalescing does, or cut by a duty-cycle pause): their paths end at the last hop"
-		 " seen\n", c[CNT_VANISHED]);
-	out_object_end();
-
-	out_array_begin("paths");
-	if (h->target.all_paths) {
-		for (int i = 0; i < r.nr_paths; i++)
-			print_path(h, &r, i);
-	} else {
-		for (__u32 dir = 0; dir < DIR_MAX; dir++) {
-			int best = most_common_path(&r, dir);
-
-			/* Without a server port every packet is "other". */
-			if (best >= 0 && (dir != DIR_OTHER || !h->target.server_port))
-				print_path(h, &r, best);
-		}
-	}
-	out_array_end();
-	out_uint("distinct_paths", "\n%llu distinct paths", (unsigned long long)r.nr_paths);
-
-	out_object_begin("per_packet");
-	out_double("hops", "; per packet (all directions, wire included): %.2f hops",
-		   c[CNT_HOPS] * per_pkt);
-	out_double("veth_crossings", ", %.2f veth crossings", c[CNT_VETH] * per_pkt);
-	out_double("macvlan_crossings", ", %.2f macvlan crossings", c[CNT_MACVLAN] * per_pkt);
-	out_double("backlog_enqueues", ", %.2f backlog enqueues", c[CNT_BACKLOG] * per_pkt);
-	out_double("softirq_passes", ", %.2f softirq passes", c[CNT_SOFTIRQ_PASSES] * per_pkt);
-	out_double("netfilter_hooks", ", %.2f netfilter hooks", c[CNT_NF_HOOKS] * per_pkt);
-	out_double("netfilter_us", " (%.2f us)", mean_nf_ns(&r, nf_probe_cost_ns(&r)) / 1e3);
-	out_double("fib_lookups", ", %.2f FIB lookups\n", c[CNT_FIB_LOOKUPS] * per_pkt);
-	out_object_end();
-
-	print_netfilter(h, &r);
-	print_fib(h, &r);
-
-	out_object_begin("context");
-	out_uint("context_switches", "\nContext switches of the run's tasks: %llu",
-		 c[CNT_CTX_SWITCHES]);
-	out_uint("involuntary", " (%llu preempted)", c[CNT_CTX_INVOLUNTARY]);
-	out_uint("wakeups", ", wakeups %llu", c[CNT_WAKEUPS]);
-	out_double("per_packet", ", %.3f per packet", c[CNT_CTX_SWITCHES] * per_pkt);
-	out_double("per_transaction", ", %.2f per transaction",
-		   transactions ? (double)c[CNT_CTX_SWITCHES] / transactions : NAN);
-	out_uint("net_rx_softirqs", "\nNET_RX softirqs (all CPUs): %llu", c[CNT_NET_RX_SOFTIRQS]);
-	out_uint("net_rx_raised", ", raised %llu", c[CNT_NET_RX_RAISED]);
-	out_uint("net_tx_softirqs", "; NET_TX softirqs %llu\n", c[CNT_NET_TX_SOFTIRQS]);
-	out_object_end();
-
-	out_uint("drops", "Drops of followed packets: %llu", c[CNT_DROPS]);
-	out_array_begin("drop_reasons");
-	for (int i = 0; i < r.nr_drops; i++) {
-		char place[96], reason[64];
-
-		hop_place(h, r.drops[i].key.last_hop, place, sizeof(place));
-		out_object_begin(NULL);
-		out_uint("reason_code", NULL, r.drops[i].key.reason);
-		out_string("reason", i ? ", %s" : " (%s",
-			   drop_reason_name(r.drops[i].key.reason, reason, sizeof(reason)));
-		out_string("last_seen", " after %s", place);
-		out_uint("count", ": %llu", r.drops[i].count);
-		out_object_end();
-	}
-	out_array_end();
-	out_text("%s\n", r.nr_drops ? ")" : "");
-
-	out_object_begin("sock_ops");
-	out_uint("rtt_samples", "TCP (sock_ops): %llu RTT samples", so.rtt_samples);
-	out_double("rtt_mean_us", ", mean srtt %.1f us",
-		   so.rtt_samples ? (double)so.rtt_sum_us / so.rtt_samples : NAN);
-	out_uint("rtt_min_us", ", min %llu", so.rtt_min_us);
-	out_uint("rtt_max_us", ", max %llu", so.rtt_max_us);
-	out_uint("retransmits", "; retransmits %llu", so.retransmits);
-	out_uint("rto_expired", ", RTO expiries %llu", so.rto_expired);
-	out_uint("established", "; connections established %llu", so.established);
-	out_uint("state_changes", ", state changes %llu\n", so.state_changes);
-	out_object_end();
-
-	print_devices(h, &r);
-
-	out_array_begin("probes");
-	out_text("Probes:\n");
-	for (int i = 0; i < h->nr_notes; i++) {
-		out_object_begin(NULL);
-		out_string("probe", "   %-14s", h->notes[i].name);
-		out_bool("ran", " %-4s", h->notes[i].on);
-		out_string("detail", " %s\n", h->notes[i].detail);
-		out_object_end();
-	}
-	out_array_end();
-	out_object_end();
-#undef r
-	return 0;
-}
-
-int hops_summarize(const struct hops_tracer *h, const struct hops_snapshot *snap,
-		   struct hops_summary *s)
-{
-	const struct report_data *rp = &snap->r;
-#define r (*rp)
-	int best;
-
-	memset(s, 0, sizeof(*s));
-	best = most_common_path(&r, h->target.server_port ? DIR_REQUEST : DIR_OTHER);
-	s->packets_followed = r.counters[CNT_PKTS_TRACED];
-	s->packets_lost = r.counters[CNT_STATE_FULL];
-	s->ctx_switches = r.counters[CNT_CTX_SWITCHES];
-	if (best >= 0 && r.paths[best].val.count) {
-		const struct path_value *p = &r.paths[best].val;
-
-		unsigned wire = path_wire_backlog(h, p), wire_xdp = path_wire_xdp(h, p);
-
-		s->valid = true;
-		s->hops = p->nhops;
-		s->veth = p->veth - wire - wire_xdp;
-		s->fib_lookups = (double)p->fib_lookups / p->count;
-		s->macvlan = p->macvlan;
-		s->backlog = p->backlog - wire;
-		s->wire_backlog = wire;
-		s->nf_hooks = p->nf_hooks;
-		s->nf_us = path_nf_ns(&r, p, nf_probe_cost_ns(&r)) / 1e3;
-		s->softirq_passes = (double)p->softirq_passes / p->count;
-		s->path_us = p->total_ns / 1e3 / p->count;
-	}
-#undef r
 	return 0;
 }
