@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "lib/output.h"
-#include "trace/hop_tracer.h"
+#include "trace/hops.h"
 #include "trace/hops_snapshot.h"
 #include "test.h"
 

@@ -12,7 +12,7 @@
 
 #include "profile/categories.h"
 #include "trace/func_timer.h"
-#include "trace/hop_tracer.h"
+#include "trace/hops.h"
 #include "profile/profiler.h"
 #include "loadgen/loadgen.h"
 #include "topo/topo.h"

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "trace/hop_tracer.h"
+#include "trace/hops.h"
 #include "trace/hops_snapshot.h"
 #include "lib/output.h"
 

@@ -6,8 +6,8 @@
  * reads the kernel's aggregates and prints them. Every attachment falls back
  * or is skipped with a reason that the report shows.
  */
-#ifndef NETPROF_HOP_TRACER_H
-#define NETPROF_HOP_TRACER_H
+#ifndef NETPROF_TRACE_HOPS_H
+#define NETPROF_TRACE_HOPS_H
 
 #include <stdbool.h>
 #include <stdint.h>
