@@ -411,8 +411,8 @@ static void print_report(const struct run_config *c, struct run_state *s,
 		}
 		if (s->ftimer) {
 			out_text("\n");
-			func_timer_print(s->ftimer, s->fsnaps[i], w->ip_packets,
-					 w->lg.client.transactions, s->cats);
+			func_timer_print(s->fsnaps[i], w->ip_packets, w->lg.client.transactions,
+					 s->cats);
 		}
 		out_object_end();
 	}
@@ -557,9 +557,9 @@ int run_datapath(const struct run_config *c, struct run_result *res)
 		packets_after = endpoint_packets(&s);
 		w->ip_packets = packets_before >= 0 && packets_after >= packets_before ?
 			packets_after - packets_before : 0;
-		if (func_timer_active(s.ftimer)) {
+		if (s.ftimer) {
 			s.fsnaps[i] = func_timer_snapshot(s.ftimer);
-			func_timer_summarize(s.ftimer, s.fsnaps[i], w->ip_packets, s.cats, &w->funcs);
+			func_timer_summarize(s.fsnaps[i], w->ip_packets, s.cats, &w->funcs);
 		}
 		if (s.prof) {
 			save_profile(c, &s, w, i);

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 
 #include "profile/categories.h"
-#include "trace/func_timer.h"
+#include "trace/functime.h"
 #include "trace/hops.h"
 #include "profile/profiler.h"
 #include "loadgen/loadgen.h"
