@@ -4,6 +4,7 @@
  * function of the snapshot alone.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,7 +204,10 @@ struct hops_snapshot *hops_snapshot(struct hops_tracer *h)
 
 	if (!s)
 		return NULL;
+	/* The duty cycle attaches and detaches tc filters meanwhile. */
+	pthread_mutex_lock(&h->lock);
 	copy_setup(h, s);
+	pthread_mutex_unlock(&h->lock);
 	read_counters(h, s->counters);
 	s->sockops = h->skel->bss->sockops_totals;
 	devs = calloc(h->nr_devs ?: 1, sizeof(*devs));
