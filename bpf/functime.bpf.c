@@ -17,6 +17,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "functime.h"
+#include "tp_twin.h"
 
 const volatile __u32 func_slot = 0;
 const volatile __u32 func_arg_index = 0;
@@ -368,18 +369,7 @@ static __always_inline void on_switch(struct task_struct *prev, struct task_stru
 	st->switched_out_ns = 0;
 }
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(func_btf_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	on_switch(prev, next);
-	return 0;
-}
-
-SEC("raw_tp/sched_switch")
-int BPF_PROG(func_raw_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	on_switch(prev, next);
-	return 0;
-}
+TP_TWIN(func_btf_, func_raw_, sched_switch, on_switch(prev, next),
+	bool preempt, struct task_struct *prev, struct task_struct *next)
 
 char LICENSE[] SEC("license") = "GPL";

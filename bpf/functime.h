@@ -1,5 +1,5 @@
 /*
- * Function timing's maps, shared by bpf/functime.bpf.c and user/func_timer.c.
+ * Function timing's maps, shared by bpf/functime.bpf.c and user/trace/functime*.c.
  *
  * Each timed kernel function gets a slot. An entry probe (fentry, or a
  * kprobe where fentry is refused) pushes a frame on the current task's call

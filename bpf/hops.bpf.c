@@ -24,6 +24,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "hops.h"
+#include "tp_twin.h"
 
 #define TC_ACT_UNSPEC (-1)
 #define NF_ACCEPT 1
@@ -1080,59 +1081,16 @@ static __always_inline void on_consume(struct sk_buff *skb)
 	finish((__u64)skb, st);
 }
 
-#define SKB_TRACEPOINT(tp, handler)						\
-	SEC("tp_btf/" #tp)							\
-	int BPF_PROG(btf_##tp, struct sk_buff *skb) { handler; return 0; }	\
-	SEC("raw_tp/" #tp)							\
-	int BPF_PROG(raw_##tp, struct sk_buff *skb) { handler; return 0; }
-
-SKB_TRACEPOINT(net_dev_queue, on_dev_queue(skb))
-SKB_TRACEPOINT(netif_rx, on_netif_rx(skb))
-SKB_TRACEPOINT(netif_receive_skb, on_receive(skb, HOP_RECEIVE))
-SKB_TRACEPOINT(napi_gro_receive_entry, on_receive(skb, HOP_GRO))
-SKB_TRACEPOINT(consume_skb, on_consume(skb))
-
-SEC("tp_btf/net_dev_xmit")
-int BPF_PROG(btf_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev)
-{
-	on_dev_xmit(skb, dev);
-	return 0;
-}
-
-SEC("raw_tp/net_dev_xmit")
-int BPF_PROG(raw_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev)
-{
-	on_dev_xmit(skb, dev);
-	return 0;
-}
-
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(btf_kfree_skb, struct sk_buff *skb, void *location, int reason)
-{
-	on_kfree(skb, reason);
-	return 0;
-}
-
-SEC("raw_tp/kfree_skb")
-int BPF_PROG(raw_kfree_skb, struct sk_buff *skb, void *location, int reason)
-{
-	on_kfree(skb, reason);
-	return 0;
-}
-
-SEC("tp_btf/tcp_probe")
-int BPF_PROG(btf_tcp_probe, struct sock *sk, struct sk_buff *skb)
-{
-	on_tcp_probe(sk, skb);
-	return 0;
-}
-
-SEC("raw_tp/tcp_probe")
-int BPF_PROG(raw_tcp_probe, struct sock *sk, struct sk_buff *skb)
-{
-	on_tcp_probe(sk, skb);
-	return 0;
-}
+TP_TWIN(btf_, raw_, net_dev_queue, on_dev_queue(skb), struct sk_buff *skb)
+TP_TWIN(btf_, raw_, netif_rx, on_netif_rx(skb), struct sk_buff *skb)
+TP_TWIN(btf_, raw_, netif_receive_skb, on_receive(skb, HOP_RECEIVE), struct sk_buff *skb)
+TP_TWIN(btf_, raw_, napi_gro_receive_entry, on_receive(skb, HOP_GRO), struct sk_buff *skb)
+TP_TWIN(btf_, raw_, consume_skb, on_consume(skb), struct sk_buff *skb)
+TP_TWIN(btf_, raw_, net_dev_xmit, on_dev_xmit(skb, dev),
+	struct sk_buff *skb, int rc, struct net_device *dev)
+TP_TWIN(btf_, raw_, kfree_skb, on_kfree(skb, reason),
+	struct sk_buff *skb, void *location, int reason)
+TP_TWIN(btf_, raw_, tcp_probe, on_tcp_probe(sk, skb), struct sock *sk, struct sk_buff *skb)
 
 /* ---- FIB lookups: fib:fib_table_lookup, which has no skb ---- */
 
@@ -1201,21 +1159,9 @@ static __always_inline void on_fib_lookup(__u32 dst, const struct fib_nh_common 
 		fs->failed++;
 }
 
-SEC("tp_btf/fib_table_lookup")
-int BPF_PROG(btf_fib_table_lookup, u32 tb_id, const struct flowi4 *flp,
-	     const struct fib_nh_common *nhc, int err)
-{
-	on_fib_lookup(flp->daddr, nhc, err);
-	return 0;
-}
-
-SEC("raw_tp/fib_table_lookup")
-int BPF_PROG(raw_fib_table_lookup, u32 tb_id, const struct flowi4 *flp,
-	     const struct fib_nh_common *nhc, int err)
-{
-	on_fib_lookup(BPF_CORE_READ(flp, daddr), nhc, err);
-	return 0;
-}
+TP_TWIN_READS(btf_, raw_, fib_table_lookup, on_fib_lookup(flp->daddr, nhc, err),
+	      on_fib_lookup(BPF_CORE_READ(flp, daddr), nhc, err),
+	      u32 tb_id, const struct flowi4 *flp, const struct fib_nh_common *nhc, int err)
 
 /* ---- softirqs and context switches ---- */
 
@@ -1240,14 +1186,8 @@ static __always_inline void on_softirq(__u32 vec, bool entry)
 	}
 }
 
-SEC("tp_btf/softirq_entry")
-int BPF_PROG(btf_softirq_entry, unsigned int vec) { on_softirq(vec, true); return 0; }
-SEC("tp_btf/softirq_exit")
-int BPF_PROG(btf_softirq_exit, unsigned int vec) { on_softirq(vec, false); return 0; }
-SEC("raw_tp/softirq_entry")
-int BPF_PROG(raw_softirq_entry, unsigned int vec) { on_softirq(vec, true); return 0; }
-SEC("raw_tp/softirq_exit")
-int BPF_PROG(raw_softirq_exit, unsigned int vec) { on_softirq(vec, false); return 0; }
+TP_TWIN(btf_, raw_, softirq_entry, on_softirq(vec, true), unsigned int vec)
+TP_TWIN(btf_, raw_, softirq_exit, on_softirq(vec, false), unsigned int vec)
 
 static __always_inline void on_softirq_raise(__u32 vec)
 {
@@ -1255,10 +1195,7 @@ static __always_inline void on_softirq_raise(__u32 vec)
 		count(CNT_NET_RX_RAISED, 1);
 }
 
-SEC("tp_btf/softirq_raise")
-int BPF_PROG(btf_softirq_raise, unsigned int vec) { on_softirq_raise(vec); return 0; }
-SEC("raw_tp/softirq_raise")
-int BPF_PROG(raw_softirq_raise, unsigned int vec) { on_softirq_raise(vec); return 0; }
+TP_TWIN(btf_, raw_, softirq_raise, on_softirq_raise(vec), unsigned int vec)
 
 static __always_inline bool in_run_cgroup(struct task_struct *t)
 {
@@ -1274,35 +1211,16 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev)
 		count(CNT_CTX_INVOLUNTARY, 1);
 }
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(btf_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	on_switch(preempt, prev);
-	return 0;
-}
+TP_TWIN(btf_, raw_, sched_switch, on_switch(preempt, prev),
+	bool preempt, struct task_struct *prev, struct task_struct *next)
 
-SEC("raw_tp/sched_switch")
-int BPF_PROG(raw_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	on_switch(preempt, prev);
-	return 0;
-}
-
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(btf_sched_wakeup, struct task_struct *p)
+static __always_inline void on_wakeup(struct task_struct *p)
 {
 	if (in_run_cgroup(p))
 		count(CNT_WAKEUPS, 1);
-	return 0;
 }
 
-SEC("raw_tp/sched_wakeup")
-int BPF_PROG(raw_sched_wakeup, struct task_struct *p)
-{
-	if (in_run_cgroup(p))
-		count(CNT_WAKEUPS, 1);
-	return 0;
-}
+TP_TWIN(btf_, raw_, sched_wakeup, on_wakeup(p), struct task_struct *p)
 
 /* ---- sock_ops on the run's cgroup: RTT, retransmits, state changes ---- */
 

@@ -1,5 +1,6 @@
 /*
- * The hop tracer's maps, shared by bpf/hops.bpf.c and user/hops.c.
+ * The hop tracer's maps and the names of what they hold, shared by
+ * bpf/hops.bpf.c and user/trace/hops*.c.
  * Only __u8.._u64 here: user space must not see kernel typedefs.
  *
  * A hop is one place a packet was seen: a tc hook on a device, a netfilter
@@ -74,6 +75,49 @@ struct netns_info {
 };
 
 enum dev_kind { DEV_OTHER = 0, DEV_VETH, DEV_MACVLAN, DEV_BRIDGE, DEV_VXLAN, DEV_LOOPBACK };
+
+#ifndef __bpf__
+#include <string.h>
+
+/* The words `ip -d link` uses for a device's kind, and the report too. */
+static inline const char *dev_kind_name(enum dev_kind k)
+{
+	switch (k) {
+	case DEV_VETH: return "veth";
+	case DEV_MACVLAN: return "macvlan";
+	case DEV_BRIDGE: return "bridge";
+	case DEV_VXLAN: return "vxlan";
+	case DEV_LOOPBACK: return "loopback";
+	default: return "other";
+	}
+}
+
+static inline enum dev_kind dev_kind_parse(const char *word)
+{
+	for (enum dev_kind k = DEV_VETH; k < DEV_LOOPBACK; k++)
+		if (!strcmp(word, dev_kind_name(k)))
+			return k;
+	return DEV_OTHER;
+}
+
+static inline const char *nf_hook_name(unsigned hook)
+{
+	static const char *const names[NF_HOOKS] = {
+		"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING",
+	};
+	return names[hook % NF_HOOKS];
+}
+
+/* What runs between slot k and slot k+1 (see NF_SLOT_PRIORITIES). */
+static inline const char *nf_segment_name(unsigned slot)
+{
+	static const char *const names[NF_SLOTS - 1] = {
+		"probe-cost", "raw", "conntrack", "mangle", "nat-dst", "filter",
+		"security+nat-src", "helpers",
+	};
+	return slot < NF_SLOTS - 1 ? names[slot] : "?";
+}
+#endif
 
 struct dev_key {
 	__u32 ns_index;

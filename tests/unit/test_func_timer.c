@@ -1,13 +1,17 @@
 /*
  * Function timing's choice of the argument that names a call's namespace,
- * read from this kernel's BTF, and its --func parsing.
+ * read from this kernel's BTF, its --func parsing, and its report from a
+ * snapshot built by hand.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <linux/types.h>
 
-#include "trace/func_timer.h"
+#include "lib/output.h"
+#include "trace/functime.h"
 #include "bpf/functime.h"
 #include "test.h"
 
@@ -71,4 +75,72 @@ TEST(func_option_parsing)
 	ASSERT_EQ(func_timer_opts_add(&o, "ip_rcv;reboot"), -1, "shell characters refused");
 	ASSERT_EQ(func_probe_mode_parse("kprobe"), FUNC_PROBE_KPROBE, "kprobe mode");
 	ASSERT_EQ(func_probe_mode_parse("kretprobe"), -1, "unknown mode");
+}
+
+static char *render(const struct func_snapshot *s, double packets, double transactions)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	out_to(f, false);
+	func_timer_print(s, packets, transactions, NULL);
+	out_finish();
+	fclose(f);
+	out_init(false);
+	return buf;
+}
+
+TEST(func_report_off_says_why)
+{
+	static struct func_snapshot s;
+	char *text;
+
+	s.mode = FUNC_PROBE_OFF;
+	snprintf(s.why, sizeof(s.why), "fentry unavailable (no trampolines)");
+	text = render(&s, 100, 10);
+	ASSERT_STREQ(text, "Kernel functions: off (fentry unavailable (no trampolines))\n", "off");
+	free(text);
+	text = render(NULL, 100, 10);
+	ASSERT_STREQ(text, "Kernel functions: off (not requested)\n", "no timer");
+	free(text);
+}
+
+TEST(func_report_and_summary_from_a_snapshot)
+{
+	static struct func_snapshot s;
+	struct func_summary sum;
+	char *text;
+
+	memset(&s, 0, sizeof(s));
+	s.mode = FUNC_PROBE_KPROBE;
+	s.off_cpu = true;
+	s.nr_funcs = 2;
+	snprintf(s.funcs[0].name, sizeof(s.funcs[0].name), "ip_rcv");
+	snprintf(s.funcs[0].status, sizeof(s.funcs[0].status), "kprobe");
+	s.funcs[0].timed = true;
+	snprintf(s.funcs[1].name, sizeof(s.funcs[1].name), "veth_xmit");
+	snprintf(s.funcs[1].status, sizeof(s.funcs[1].status), "not in this kernel");
+	s.stats[0] = (struct func_stats){ .calls = 200, .total_ns = 300000, .self_ns = 100000 };
+	s.stats[0].hist.count = 200;
+	s.stats[0].hist.buckets[lat_bucket(1500)] = 200;
+	s.counters[FCNT_UNRESOLVED] = 3;
+	text = render(&s, 100, 10);
+	ASSERT_STREQ(text,
+		     "Kernel functions: kprobe, 1 of 2 functions timed; self time excludes switched-out"
+		     " time; per packet = per IP packet the endpoints sent (100)\n"
+		     "  function                        calls calls/pkt  total/pkt   self/pkt   self/tx"
+		     "       p50       p99  category\n"
+		     "                                                          us         us        us"
+		     "        us        us\n"
+		     "  ip_rcv                            200      2.00      3.000      1.000    10.000"
+		     "      1.41      1.41  -\n"
+		     "  not timed: veth_xmit (not in this kernel)\n"
+		     "  not counted: other_netns_calls 0 unresolved_calls 3 unresolved_held_full 0"
+		     " too_deep 0 exits_without_entry 0 lost_exits 0 stacks_full 0\n", "kprobe report");
+	free(text);
+	func_timer_summarize(&s, 100, NULL, &sum);
+	ASSERT_TRUE(sum.valid, "summary valid");
+	ASSERT_STREQ(sum.probe, "kprobe", "probe kind");
+	ASSERT_NEAR(sum.total_self_us_per_packet, 1.0, 1e-9, "timed functions' self time only");
 }

@@ -14,7 +14,7 @@
 #include "lib/cgroup.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "trace/hop_tracer.h"
+#include "trace/hops.h"
 #include "trace/trace_options.h"
 #include "lib/log.h"
 #include "lib/output.h"

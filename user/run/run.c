@@ -486,9 +486,9 @@ static int run_workloads(const struct run_config *c, struct run_state *s, struct
 		packets_after = endpoint_packets(s);
 		w->ip_packets = packets_before >= 0 && packets_after >= packets_before ?
 			packets_after - packets_before : 0;
-		if (func_timer_active(s->ftimer)) {
+		if (s->ftimer) {
 			s->fsnaps[i] = func_timer_snapshot(s->ftimer);
-			func_timer_summarize(s->ftimer, s->fsnaps[i], w->ip_packets, s->cats, &w->funcs);
+			func_timer_summarize(s->fsnaps[i], w->ip_packets, s->cats, &w->funcs);
 		}
 		if (s->prof) {
 			save_profile(c, s, w, i);
@@ -498,7 +498,7 @@ static int run_workloads(const struct run_config *c, struct run_state *s, struct
 		if (s->tracer) {
 			s->snaps[i] = hops_snapshot(s->tracer);
 			if (s->snaps[i]) {
-				hops_summarize(s->tracer, s->snaps[i], &w->hops);
+				hops_summarize(s->snaps[i], &w->hops);
 				w->have_hops = true;
 			}
 		}

@@ -11,8 +11,8 @@
 #include <stdbool.h>
 
 #include "profile/categories.h"
-#include "trace/func_timer.h"
-#include "trace/hop_tracer.h"
+#include "trace/functime.h"
+#include "trace/hops.h"
 #include "profile/profiler.h"
 #include "loadgen/loadgen.h"
 #include "topo/topo.h"

@@ -63,13 +63,13 @@ static void print_workload(const struct run_report *r, int i)
 		print_profile(r->cats, w);
 	if (r->tracer && r->hops[i]) {
 		out_text("\n");
-		hops_print(r->tracer, r->hops[i], w->lg.seconds, w->lg.client.win_transactions);
+		hops_print(r->hops[i], w->lg.seconds, w->lg.client.win_transactions);
 	} else {
 		out_string("hops", c->trace ? NULL : "\nHop tracer off (--no-trace)\n", "off");
 	}
 	if (r->ftimer) {
 		out_text("\n");
-		func_timer_print(r->ftimer, r->funcs[i], w->ip_packets, w->lg.client.transactions,
+		func_timer_print(r->funcs[i], w->ip_packets, w->lg.client.transactions,
 				 r->cats);
 	}
 	out_object_end();

@@ -10,8 +10,8 @@
 #define NETPROF_TRACE_OPTIONS_H
 
 #include "lib/parse.h"
-#include "trace/func_timer.h"
-#include "trace/hop_tracer.h"
+#include "trace/functime.h"
+#include "trace/hops.h"
 
 /* --sample, --max-packets, --all-paths, --duty, --nf-detail, --no-tc,
  * --no-netfilter, --tc-key, --xdp. */

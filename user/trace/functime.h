@@ -6,12 +6,15 @@
  * namespaces. Reports calls, total and self time and a latency histogram per
  * function, per packet and per transaction.
  */
-#ifndef NETPROF_FUNC_TIMER_H
-#define NETPROF_FUNC_TIMER_H
+#ifndef NETPROF_TRACE_FUNCTIME_H
+#define NETPROF_TRACE_FUNCTIME_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/types.h>
+
+#include "bpf/functime.h"
 #include "profile/categories.h"
 
 #define FUNC_NAME_MAX 64
@@ -43,7 +46,24 @@ bool func_timer_active(const struct func_timer *t);
 /* Clears the counts, so that the next snapshot covers what follows. */
 void func_timer_reset(struct func_timer *t);
 
-struct func_snapshot;
+/* What the report needs: the timer's setup and its counts at one moment, so
+ * the report is a function of the snapshot alone. */
+struct func_snapshot {
+	enum func_probe_mode mode;	/* fentry, kprobe, or off */
+	char why[300];			/* why off, or what was refused on the way */
+	bool off_cpu;			/* switched-out time is out of self time */
+	int nr_funcs;
+	struct func_snapshot_func {
+		char name[FUNC_NAME_MAX];
+		char status[160];	/* how it is timed, or why not */
+		bool timed;
+	} funcs[FUNC_MAX];
+	/* Summed over CPUs; zero when off. */
+	struct func_stats stats[FUNC_MAX];
+	uint64_t counters[FCNT_MAX];
+};
+
+/* NULL only for no timer or out of memory. */
 struct func_snapshot *func_timer_snapshot(struct func_timer *t);
 void func_snapshot_free(struct func_snapshot *s);
 
@@ -60,10 +80,10 @@ struct func_summary {
  * `transactions` divide the figures (0: not shown); `cats` names each
  * function's category (NULL: none).
  */
-void func_timer_print(const struct func_timer *t, const struct func_snapshot *s, double packets,
-		      double transactions, const struct categories *cats);
-void func_timer_summarize(const struct func_timer *t, const struct func_snapshot *s,
-			  double packets, const struct categories *cats, struct func_summary *sum);
+void func_timer_print(const struct func_snapshot *s, double packets, double transactions,
+		      const struct categories *cats);
+void func_timer_summarize(const struct func_snapshot *s, double packets,
+			  const struct categories *cats, struct func_summary *sum);
 void func_timer_close(struct func_timer *t);
 
 /*

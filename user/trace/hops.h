@@ -6,8 +6,8 @@
  * reads the kernel's aggregates and prints them. Every attachment falls back
  * or is skipped with a reason that the report shows.
  */
-#ifndef NETPROF_HOP_TRACER_H
-#define NETPROF_HOP_TRACER_H
+#ifndef NETPROF_TRACE_HOPS_H
+#define NETPROF_TRACE_HOPS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -51,13 +51,12 @@ struct hops_summary {
 	uint64_t packets_followed, packets_lost;
 };
 struct hops_snapshot;
-/* A copy of every aggregate now, to print later (after a reset, say). */
+/* A copy of every aggregate now and of what the report needs of the tracer,
+ * to print later (after a reset, or after hops_close). */
 struct hops_snapshot *hops_snapshot(struct hops_tracer *h);
 void hops_snapshot_free(struct hops_snapshot *snap);
-int hops_print(const struct hops_tracer *h, const struct hops_snapshot *snap, double seconds,
-	       uint64_t transactions);
-int hops_summarize(const struct hops_tracer *h, const struct hops_snapshot *snap,
-		   struct hops_summary *s);
+int hops_print(const struct hops_snapshot *snap, double seconds, uint64_t transactions);
+int hops_summarize(const struct hops_snapshot *snap, struct hops_summary *s);
 
 /* Clears every aggregate, so the next report covers only what follows. */
 void hops_reset(struct hops_tracer *h);

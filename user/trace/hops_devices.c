@@ -1,0 +1,114 @@
+/*
+ * What the hop tracer follows: the target's namespaces (their inums, as the
+ * kernel names them), whether netfilter has rules there, and every device
+ * in them with its kind, read from `ip -d -o link show`.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lib/exec.h"
+#include "lib/log.h"
+#include "lib/netns.h"
+#include "trace/hops_internal.h"
+
+/* Parses `ip -d -o link show`: "N: name[@peer]: <FLAGS> ... \    kind ..." */
+static int discover_devices(struct hops_tracer *h, int ns_slot, const char *const *wire,
+			    int nr_wire)
+{
+	static char out[65536];
+	char *line, *save = NULL;
+	int rc = RUN(h->ns[ns_slot].name, out, sizeof(out), "ip", "-d", "-o", "link", "show");
+
+	if (rc != 0)
+		return -EIO;
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct traced_dev *d;
+		char name[IF_NAMESIZE + 32], *at, *seg;
+		int ifindex;
+
+		if (h->nr_devs >= HOPS_MAX_DEVS)
+			break;
+		if (sscanf(line, "%d: %47[^:]:", &ifindex, name) != 2)
+			continue;
+		at = strchr(name, '@');
+		if (at)
+			*at = '\0';
+		name[IF_NAMESIZE - 1] = '\0';
+		d = &h->devs[h->nr_devs++];
+		memset(d, 0, sizeof(*d));
+		d->copy_fd[0] = d->copy_fd[1] = d->copy_fd[2] = -1;
+		d->ns = ns_slot;
+		d->ifindex = ifindex;
+		memcpy(d->name, name, IF_NAMESIZE);
+		d->kind = strstr(line, "<LOOPBACK") ? DEV_LOOPBACK : DEV_OTHER;
+		for (int w = 0; w < nr_wire; w++) {
+			const char *slash = strchr(wire[w], '/');
+
+			d->wire |= slash && !strcmp(slash + 1, d->name) &&
+				   !strncmp(wire[w], h->ns[ns_slot].name, slash - wire[w]) &&
+				   strlen(h->ns[ns_slot].name) == (size_t)(slash - wire[w]);
+		}
+		/* The kind is the first word of the third backslash-separated part. */
+		seg = strstr(line, "\\    ");
+		seg = seg ? strstr(seg + 5, "\\    ") : NULL;
+		if (seg && d->kind == DEV_OTHER) {
+			char token[32];
+
+			if (sscanf(seg + 5, "%31s", token) == 1)
+				d->kind = dev_kind_parse(token);
+		}
+	}
+	return 0;
+}
+
+/* Does netfilter do anything in this namespace? Any iptables rule or chain
+ * (either backend) or nftables table says yes. */
+static bool ns_has_rules(const char *ns)
+{
+	static char out[8192];
+	char *line, *save = NULL;
+
+	if (RUN(ns, out, sizeof(out), "iptables-legacy-save") == 0)
+		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (!strncmp(line, "-A ", 3))
+				return true;
+	if (RUN(ns, out, sizeof(out), "nft", "list", "ruleset") == 0 && strstr(out, "table "))
+		return true;
+	return false;
+}
+
+int hops_setup_namespaces(struct hops_tracer *h)
+{
+	for (int i = 0; i < h->target.nr_netns; i++) {
+		const char *name = h->target.netns[i];
+		char path[PATH_MAX];
+		struct stat st;
+
+		if (strncmp(name, "netprof-", 8)) {
+			usage_error("trace: namespace '%s' is not netprof's (names start with netprof-)",
+				    name);
+			return -EINVAL;
+		}
+		snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, name);
+		if (stat(path, &st) < 0) {
+			usage_error("trace: no network namespace '%s' (see 'ip netns list')", name);
+			return -ENOENT;
+		}
+		if (h->nr_ns >= MAX_NETNS - 1)
+			return -E2BIG;
+		snprintf(h->ns[h->nr_ns].name, sizeof(h->ns[0].name), "%s", name);
+		/* The nsfs file's inode is the namespace's inum, as the kernel sees it. */
+		h->ns[h->nr_ns].inum = st.st_ino;
+		h->ns[h->nr_ns].index = h->nr_ns + 1;
+		h->ns[h->nr_ns].has_rules = ns_has_rules(name);
+		if (discover_devices(h, h->nr_ns, h->target.wire, h->target.nr_wire) < 0) {
+			pr_warn("cannot list the devices of %s", name);
+			return -EIO;
+		}
+		h->nr_ns++;
+	}
+	return 0;
+}

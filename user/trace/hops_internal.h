@@ -1,0 +1,86 @@
+/*
+ * The hop tracer's state, shared by its parts: hops.c (open, load with
+ * fallbacks, reset, close), hops_devices.c (what is traced where),
+ * hops_attach.c (tc, XDP, netfilter, tracepoints, sock_ops and the duty
+ * cycle) and hops_read.c (the maps into a snapshot).
+ */
+#ifndef NETPROF_TRACE_HOPS_INTERNAL_H
+#define NETPROF_TRACE_HOPS_INTERNAL_H
+
+#include <net/if.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "trace/hops.h"
+#include "trace/hops_snapshot.h"
+
+#define MAX_TP_LINKS 32
+#define TC_HANDLE 0x4e50	/* "NP" */
+#define TC_PRIORITY 1		/* before any datapath program on the device */
+
+struct traced_ns {
+	char name[64];
+	__u32 inum, index;
+	bool has_rules;			/* iptables or nftables rules: netfilter works here */
+	int nf_links[NF_HOOKS * NF_SLOTS];
+	int nr_nf_links;
+};
+
+struct traced_dev {
+	int ns;				/* index into tracer->ns */
+	char name[IF_NAMESIZE];
+	int ifindex;
+	enum dev_kind kind;
+	bool wire;			/* stands for the NIC between the nodes */
+	bool tc_ok;			/* its tc filters attached at the start */
+	bool hook_created, attached[2];
+	/* Flow modes: this device's own copies of hop_tcf_ingress, hop_tcf_egress
+	 * and hop_xdp (see dev_tag() in hops.bpf.c); -1 when not loaded. */
+	int copy_fd[3];
+	__u32 xdp_mode;			/* XDP_FLAGS_DRV_MODE or _SKB_MODE once attached */
+};
+
+enum { COPY_TC_INGRESS, COPY_TC_EGRESS, COPY_XDP };
+
+struct hops_tracer {
+	struct hops_bpf *skel;
+	struct hops_target target;
+	struct traced_ns ns[MAX_NETNS];
+	int nr_ns;
+	struct traced_dev devs[HOPS_MAX_DEVS];
+	int nr_devs;
+	struct bpf_link *links[MAX_TP_LINKS];
+	int nr_links;
+	struct hops_note notes[HOPS_MAX_NOTES];
+	int nr_notes;
+	bool use_tc, use_nf, use_btf_tp, use_sockops;
+	bool tc_flow;			/* tc hops keyed by the flow, not the skb */
+	bool use_xdp;
+	unsigned nf_slots;		/* bit k: slot k attached */
+	struct bpf_link *sockops_link;	/* stays through duty-cycle pauses */
+	/* --duty N: probes attached for one window in N. */
+	pthread_t duty_thread;
+	bool duty_running;
+	volatile bool duty_stop;
+	pthread_mutex_t lock;
+	uint64_t windows;		/* attached windows since the start */
+};
+
+
+/* How a probe fared, for the report; the format is printf's. */
+void hops_note(struct hops_tracer *h, const char *name, bool on, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* hops_devices.c: the target's namespaces and their devices. */
+int hops_setup_namespaces(struct hops_tracer *h);
+
+/* hops_attach.c */
+int hops_load_dev_copies(struct hops_tracer *h);
+int hops_attach_tracepoints(struct hops_tracer *h, bool quiet);
+int hops_attach_in_namespaces(struct hops_tracer *h);
+int hops_attach_sockops(struct hops_tracer *h);
+void hops_start_duty_cycle(struct hops_tracer *h);
+/* Stops the duty cycle and takes off everything attached; the skeleton stays. */
+void hops_detach_all(struct hops_tracer *h);
+
+#endif

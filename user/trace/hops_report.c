@@ -1,0 +1,628 @@
+/*
+ * The hop report: a pure function of a snapshot (hops_snapshot.h), in text
+ * or JSON through the one print layer. What happened at each hop is told
+ * from its kind and, for tc ingress, from the hop that came next.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "trace/hops.h"
+#include "trace/hops_snapshot.h"
+#include "lib/output.h"
+
+/* The tables between attached slot k and the next attached one. */
+static const char *segment_label(const struct hops_snapshot *s, int slot, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int k = slot; k < NF_SLOTS - 1; k++) {
+		if (k > slot && (s->nf_slots & (1u << k)))
+			break;
+		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", k > slot ? "+" : "",
+				 nf_segment_name(k));
+	}
+	return buf;
+}
+
+static const struct lat_hist *find_pair(const struct hops_snapshot *s, __u32 from, __u32 to)
+{
+	for (int i = 0; i < s->nr_pairs; i++)
+		if (s->pairs[i].key.from == from && s->pairs[i].key.to == to)
+			return &s->pairs[i].val;
+	return NULL;
+}
+
+/* What one netfilter slot program costs: the mean gap between slots 0 and 1,
+ * two adjacent priorities with no table between them. */
+static double nf_probe_cost_ns(const struct hops_snapshot *s)
+{
+	__u64 packets = 0, ns = 0;
+
+	for (int i = 0; i < s->nr_nf; i++) {
+		if (s->nf[i].key.slot != NF_CALIBRATION_SLOT)
+			continue;
+		packets += s->nf[i].val.packets;
+		ns += s->nf[i].val.ns;
+	}
+	return packets ? (double)ns / packets : 0;
+}
+
+/* Mean time in one segment of a hook, with the probe's own cost taken out. */
+static double nf_segment_ns(const struct nf_value *v, double cost)
+{
+	double mean = v->packets ? (double)v->ns / v->packets : 0;
+
+	return mean > cost ? mean - cost : 0;
+}
+
+/* Mean time netfilter itself spent in one traversal of (ns, hook). */
+static double nf_inside_ns(const struct hops_snapshot *s, __u32 ns, __u32 hook, double cost)
+{
+	double sum = 0;
+
+	for (int i = 0; i < s->nr_nf; i++) {
+		const struct nf_key *k = &s->nf[i].key;
+
+		if (k->ns_index == ns && k->hook == hook && k->slot != NF_CALIBRATION_SLOT)
+			sum += nf_segment_ns(&s->nf[i].val, cost);
+	}
+	return sum;
+}
+
+static const struct hops_device *find_dev(const struct hops_snapshot *s, __u32 ns_index,
+					  int ifindex)
+{
+	for (int i = 0; i < s->nr_devs; i++)
+		if (s->devs[i].ns_index == ns_index && s->devs[i].ifindex == ifindex)
+			return &s->devs[i];
+	return NULL;
+}
+
+/* Crossings of the wire veth a real NIC would not make: its backlog enqueues,
+ * and with --xdp its receives through NAPI in driver mode. */
+static bool wire_backlog(const struct hops_device *d)
+{
+	return d->wire;
+}
+
+static bool wire_xdp(const struct hops_device *d)
+{
+	return d->wire && d->kind == DEV_VETH && d->xdp == HOPS_XDP_DRIVER;
+}
+
+static unsigned path_count_on(const struct hops_snapshot *s, const struct path_value *p,
+			      enum hop_kind kind, bool (*counts)(const struct hops_device *))
+{
+	unsigned n = 0;
+
+	for (__u32 i = 0; i < p->nhops && i < MAX_PATH_HOPS; i++) {
+		const struct hops_device *d;
+
+		if (HOP_KIND(p->hops[i]) != kind)
+			continue;
+		d = find_dev(s, HOP_NS(p->hops[i]), HOP_WHERE(p->hops[i]));
+		n += d && counts(d);
+	}
+	return n;
+}
+
+static unsigned path_wire_backlog(const struct hops_snapshot *s, const struct path_value *p)
+{
+	return path_count_on(s, p, HOP_BACKLOG, wire_backlog);
+}
+
+static unsigned path_wire_xdp(const struct hops_snapshot *s, const struct path_value *p)
+{
+	return path_count_on(s, p, HOP_XDP, wire_xdp);
+}
+
+/* Netfilter's own time for one packet on a path: its hooks' table times. */
+static double path_nf_ns(const struct hops_snapshot *s, const struct path_value *p, double cost)
+{
+	double sum = 0;
+
+	for (__u32 i = 0; i < p->nhops && i < MAX_PATH_HOPS; i++)
+		if (HOP_KIND(p->hops[i]) == HOP_NF)
+			sum += nf_inside_ns(s, HOP_NS(p->hops[i]), NF_WHERE_HOOK(HOP_WHERE(p->hops[i])),
+					    cost);
+	return sum;
+}
+
+/* The same, averaged over every finished packet. */
+static double mean_nf_ns(const struct hops_snapshot *s, double cost)
+{
+	double sum = 0;
+	__u64 packets = 0;
+
+	for (int i = 0; i < s->nr_paths; i++) {
+		sum += s->paths[i].val.count * path_nf_ns(s, &s->paths[i].val, cost);
+		packets += s->paths[i].val.count;
+	}
+	return packets ? sum / packets : NAN;
+}
+
+static const char *short_ns(const struct hops_snapshot *s, __u32 index)
+{
+	if (index == 0 || index > (__u32)s->nr_ns)
+		return "?";
+	return s->ns_names[index - 1];
+}
+
+static void hop_place(const struct hops_snapshot *s, __u32 hop, char *buf, size_t len)
+{
+	__u32 kind = HOP_KIND(hop), ns = HOP_NS(hop), where = HOP_WHERE(hop);
+	const struct hops_device *d;
+
+	switch (kind) {
+	case HOP_NF:
+		snprintf(buf, len, "%s netfilter", short_ns(s, ns));
+		break;
+	case HOP_SOCKET:
+	case HOP_SEND:
+		snprintf(buf, len, "%s socket", short_ns(s, ns));
+		break;
+	case HOP_DROP:
+		snprintf(buf, len, "%s", short_ns(s, ns));
+		break;
+	default:
+		d = find_dev(s, ns, where);
+		if (d)
+			snprintf(buf, len, "%s %s", short_ns(s, ns), d->name);
+		else
+			snprintf(buf, len, "%s if%u", short_ns(s, ns), where);
+	}
+}
+
+static bool leaves_by_a_device(__u32 next)
+{
+	return HOP_KIND(next) == HOP_DEV_QUEUE || HOP_KIND(next) == HOP_DEV_XMIT ||
+	       HOP_KIND(next) == HOP_TC_EGRESS;
+}
+
+static void tc_ingress_action(const struct hops_snapshot *s, __u32 hop, __u32 next, char *buf,
+			      size_t len)
+{
+	const struct hops_device *nd;
+	bool other_dev = next && (HOP_WHERE(next) != HOP_WHERE(hop) || HOP_NS(next) != HOP_NS(hop));
+
+	/* Straight to another device's receive or transmit, with no backlog
+	 * enqueue or stack in between: a BPF redirect. */
+	if (next && HOP_KIND(next) == HOP_TC_INGRESS && other_dev &&
+	    (nd = find_dev(s, HOP_NS(next), HOP_WHERE(next))) && nd->kind == DEV_MACVLAN)
+		snprintf(buf, len, "macvlan rx_handler: on to the pod's macvlan (no backlog)");
+	else if (next && HOP_KIND(next) == HOP_TC_INGRESS && other_dev)
+		snprintf(buf, len, "tc ingress: redirected by BPF into the peer (no backlog)");
+	else if (next && leaves_by_a_device(next) && !s->use_nf)
+		/* Without netfilter probes the stack's forwarding shows no hop
+		 * between the two devices either. */
+		snprintf(buf, len, "tc ingress, then another device (routed or BPF redirect)");
+	else if (next && leaves_by_a_device(next))
+		snprintf(buf, len, "tc ingress: redirected by BPF to a device's egress");
+	else
+		snprintf(buf, len, "tc ingress");
+}
+
+static void hop_action(const struct hops_snapshot *s, const struct path_value *p, int i,
+		       char *buf, size_t len)
+{
+	__u32 hop = p->hops[i], kind = HOP_KIND(hop), where = HOP_WHERE(hop);
+	__u32 next = i + 1 < (int)p->nhops ? p->hops[i + 1] : 0;
+	const struct hops_device *d = find_dev(s, HOP_NS(hop), where);
+
+	switch (kind) {
+	case HOP_TC_INGRESS:
+		tc_ingress_action(s, hop, next, buf, len);
+		break;
+	case HOP_TC_EGRESS:
+		snprintf(buf, len, "tc egress");
+		break;
+	case HOP_NF:
+		snprintf(buf, len, "netfilter %s", nf_hook_name(NF_WHERE_HOOK(where)));
+		break;
+	case HOP_DEV_QUEUE:
+		snprintf(buf, len, "queued for transmit (qdisc layer)");
+		break;
+	case HOP_DEV_XMIT:
+		snprintf(buf, len, "transmitted by the driver");
+		break;
+	case HOP_BACKLOG:
+		snprintf(buf, len, "queued to the CPU backlog (%s crossing)",
+			 d ? dev_kind_name(d->kind) : "device");
+		break;
+	case HOP_RECEIVE:
+		snprintf(buf, len, "receive stack entered");
+		break;
+	case HOP_GRO:
+		snprintf(buf, len, "GRO receive");
+		break;
+	case HOP_SOCKET:
+		snprintf(buf, len, "delivered to a TCP socket (peer port %u)", where);
+		break;
+	case HOP_SEND:
+		snprintf(buf, len, "sent (no netfilter rules in this namespace)");
+		break;
+	case HOP_DROP:
+		snprintf(buf, len, "dropped (skb drop reason %u)", where);
+		break;
+	case HOP_XDP:
+		if (d && d->xdp == HOPS_XDP_DRIVER && d->kind == DEV_VETH)
+			snprintf(buf, len, "XDP, driver mode (veth crossing via NAPI, no backlog)");
+		else
+			snprintf(buf, len, "XDP, %s mode",
+				 d && d->xdp == HOPS_XDP_DRIVER ? "driver" : "generic");
+		break;
+	default:
+		snprintf(buf, len, "hop kind %u", kind);
+	}
+}
+
+static int most_common_path(const struct hops_snapshot *s, __u32 dir)
+{
+	int best = -1;
+
+	for (int i = 0; i < s->nr_paths; i++)
+		if (s->paths[i].key.dir == dir &&
+		    (best < 0 || s->paths[i].val.count > s->paths[best].val.count))
+			best = i;
+	return best;
+}
+
+static const char *const dir_titles[DIR_MAX] = {
+	"Request path (client to server)", "Response path (server to client)", "Other path",
+};
+
+static void print_path(const struct hops_snapshot *s, int best)
+{
+	__u32 dir = s->paths[best].key.dir < DIR_MAX ? s->paths[best].key.dir : DIR_OTHER;
+	double cost = nf_probe_cost_ns(s);
+	const struct path_value *p = &s->paths[best].val;
+	__u64 dir_packets = s->counters[CNT_DIR_PKTS + dir];
+	unsigned wire = path_wire_backlog(s, p), wire_xdp = path_wire_xdp(s, p);
+
+	out_object_begin(NULL);
+	out_string("direction", "\n%s", dir_titles[dir]);
+	out_uint("packets", ": %llu packets", p->count);
+	out_uint("packets_in_direction", NULL, dir_packets);
+	out_double("share", " (%.0f%% of this direction's)",
+		   dir_packets ? 100.0 * p->count / dir_packets : NAN);
+	out_double("mean_end_to_end_us", ", first to last hop %.1f us\n",
+		   p->count ? p->total_ns / 1e3 / p->count : NAN);
+	out_text("   %-3s %-34s %-58s %8s %8s\n", "#", "where", "what", "p50 us", "p99 us");
+	out_array_begin("hops");
+	for (int i = 0; i < (int)p->nhops; i++) {
+		char place[96], action[96];
+		const struct lat_hist *lh = i ? find_pair(s, p->hops[i - 1], p->hops[i]) : NULL;
+		double fib;
+
+		hop_place(s, p->hops[i], place, sizeof(place));
+		hop_action(s, p, i, action, sizeof(action));
+		out_object_begin(NULL);
+		out_uint("index", "   %-3llu", (unsigned long long)i + 1);
+		out_string("where", " %-34s", place);
+		out_string("what", " %-58s", action);
+		out_double("p50_us", " %8.2f", lh ? lat_hist_percentile(lh, 50) / 1e3 : NAN);
+		out_double("p99_us", " %8.2f", lh ? lat_hist_percentile(lh, 99) / 1e3 : NAN);
+		out_double("mean_us", NULL, lh && lh->count ? lh->sum_ns / 1e3 / lh->count : NAN);
+		if (HOP_KIND(p->hops[i]) == HOP_NF)
+			out_double("inside_hook_us", "  +%.2f us inside",
+				   nf_inside_ns(s, HOP_NS(p->hops[i]),
+						NF_WHERE_HOOK(HOP_WHERE(p->hops[i])), cost) / 1e3);
+		/* FIB lookups made between this hop and the next, per packet. */
+		fib = p->count && i < MAX_PATH_HOPS ? (double)p->fib_after[i] / p->count : 0;
+		out_double("fib_lookups_after", fib >= 0.005 ? "  + %.2f FIB lookups" : NULL, fib);
+		out_text("\n");
+		out_object_end();
+	}
+	out_array_end();
+	out_uint("veth_crossings", "   per packet: %u veth crossings", p->veth - wire - wire_xdp);
+	out_uint("wire_xdp_crossings", wire_xdp ? " (+%u on the wire veth, through XDP and NAPI)" : NULL,
+		 wire_xdp);
+	out_uint("macvlan_crossings", ", %u macvlan crossings", p->macvlan);
+	out_uint("backlog_enqueues", ", %u backlog enqueues", p->backlog - wire);
+	out_uint("wire_backlog_enqueues", wire ? " (+%u on the wire veth, which a real NIC would not add)" : NULL, wire);
+	out_uint("netfilter_hooks", ", %u netfilter hooks", p->nf_hooks);
+	out_double("netfilter_us", " (%.2f us in netfilter)", path_nf_ns(s, p, cost) / 1e3);
+	out_double("netfilter_with_probes_us", NULL, p->count ? p->nf_ns / 1e3 / p->count : NAN);
+	out_double("softirq_passes", ", %.2f softirq passes",
+		   p->count ? (double)p->softirq_passes / p->count : NAN);
+	out_double("fib_lookups", ", %.2f FIB lookups\n",
+		   p->count ? (double)p->fib_lookups / p->count : NAN);
+	out_uint("nr_hops", NULL, p->nhops);
+	out_bool("truncated", NULL, p->truncated);
+	out_object_end();
+}
+
+static void print_netfilter(const struct hops_snapshot *s)
+{
+	double cost = nf_probe_cost_ns(s);
+
+	out_object_begin("netfilter");
+	out_double("probe_cost_us", s->nr_nf ? "\nNetfilter time per traversal, us (mean; netprof's "
+		   "own %.2f us per slot taken out)\n" : NULL, cost / 1e3);
+	out_array_begin("hooks");
+	for (int n = 1; n <= s->nr_ns; n++) {
+		for (int hook = 0; hook < NF_HOOKS; hook++) {
+			bool any = false;
+
+			for (int i = 0; i < s->nr_nf; i++)
+				any |= s->nf[i].key.ns_index == (__u32)n && s->nf[i].key.hook == hook;
+			if (!any)
+				continue;
+			out_object_begin(NULL);
+			out_string("netns", "   %-28s", short_ns(s, n));
+			out_string("hook", " %-12s", nf_hook_name(hook));
+			out_double("total_us", " %6.2f:", nf_inside_ns(s, n, hook, cost) / 1e3);
+			out_array_begin("tables");
+			for (int slot = 1; slot < NF_SLOTS - 1; slot++) {
+				for (int i = 0; i < s->nr_nf; i++) {
+					const struct nf_key *k = &s->nf[i].key;
+					const struct nf_value *v = &s->nf[i].val;
+					char label[128];
+
+					if (k->ns_index != (__u32)n || k->hook != hook || k->slot != slot ||
+					    !v->packets)
+						continue;
+					out_object_begin(NULL);
+					out_string("table", " %s", segment_label(s, slot, label, sizeof(label)));
+					out_double("mean_us", " %.2f", nf_segment_ns(v, cost) / 1e3);
+					out_uint("packets", NULL, v->packets);
+					out_object_end();
+				}
+			}
+			out_array_end();
+			out_text("\n");
+			out_object_end();
+		}
+	}
+	out_array_end();
+	out_object_end();
+}
+
+/* FIB lookups per namespace: those made for followed packets, per packet. */
+static void print_fib(const struct hops_snapshot *s)
+{
+	__u64 finished = s->counters[CNT_PKTS_FINISHED];
+	bool any = false;
+
+	out_object_begin("fib");
+	out_uint("lookups_for_followed_packets", "\nFIB lookups (fib_table_lookup): %llu for "
+		 "followed packets", s->counters[CNT_FIB_LOOKUPS]);
+	out_uint("lookups_other", ", %llu others in the run's namespaces (unfollowed packets, "
+		 "sockets' own routes)", s->counters[CNT_FIB_OTHER]);
+	out_array_begin("namespaces");
+	for (int n = 1; n <= s->nr_ns && n < MAX_NETNS; n++) {
+		const struct fib_ns_stats *f = &s->fib[n];
+
+		if (!f->lookups)
+			continue;
+		if (!any)
+			out_text("\n   per packet followed, by namespace:");
+		any = true;
+		out_object_begin(NULL);
+		out_string("netns", "\n   %-28s", short_ns(s, n));
+		out_double("per_packet", " %.2f", finished ? (double)f->attributed / finished : NAN);
+		out_uint("attributed", NULL, f->attributed);
+		out_double("reverse_per_packet", " (%.2f of them reverse-path checks;",
+			   finished ? (double)f->reverse / finished : NAN);
+		out_uint("lookups", " %llu lookups in all", f->lookups);
+		out_uint("failed", ", %llu failed)", f->failed);
+		out_object_end();
+	}
+	out_array_end();
+	out_text("\n");
+	out_object_end();
+}
+
+static const char *xdp_mode_name(enum hops_xdp_mode m)
+{
+	return m == HOPS_XDP_DRIVER ? "driver" : m == HOPS_XDP_GENERIC ? "generic" : "off";
+}
+
+static void print_devices(const struct hops_snapshot *s)
+{
+	out_array_begin("devices");
+	for (int i = 0; i < s->nr_devs; i++) {
+		const struct hops_device *d = &s->devs[i];
+
+		out_object_begin(NULL);
+		out_string("netns", NULL, short_ns(s, d->ns_index));
+		out_string("device", NULL, d->name);
+		out_string("kind", NULL, dev_kind_name(d->kind));
+		out_bool("wire", NULL, d->wire);
+		out_bool("traced", NULL, d->traced);
+		out_string("xdp", NULL, xdp_mode_name(d->xdp));
+		out_uint("ingress_packets", NULL, d->counters.packets[0]);
+		out_uint("egress_packets", NULL, d->counters.packets[1]);
+		out_object_end();
+	}
+	out_array_end();
+}
+
+static void print_lost(const struct hops_snapshot *s)
+{
+	const __u64 *c = s->counters;
+
+	out_object_begin("lost");
+	out_uint("packet_map_full", "\n   not followed: %llu (packet map full)", c[CNT_STATE_FULL]);
+	out_uint("path_map_full", ", %llu paths not recorded (map full)", c[CNT_PATHS_FULL]);
+	out_uint("hop_pair_map_full", ", %llu hop pairs not timed (map full)", c[CNT_PAIRS_FULL]);
+	out_uint("paths_truncated", ", %llu paths longer than the recorded hops",
+		 c[CNT_PATH_TRUNCATED]);
+	if (s->tc_flow || s->use_xdp) {
+		out_uint("flow_pending", "\n   flow key: %llu packets picked up or handed over without"
+			 " their skb", c[CNT_PENDING]);
+		out_uint("flow_adopted", ", %llu taken up again by a hop with the skb", c[CNT_ADOPTED]);
+		out_uint("flow_not_adopted", ", %llu never (their paths end there)",
+			 c[CNT_PENDING] > c[CNT_ADOPTED] ? c[CNT_PENDING] - c[CNT_ADOPTED] : 0);
+		out_uint("flow_index_full", ", %llu index or pending map full", c[CNT_INDEX_FULL]);
+		out_uint("xdp_hops", ", %llu XDP hops", c[CNT_XDP_HOPS]);
+	}
+	out_uint("vanished", "\n   %llu packets lost from sight (freed where no tracepoint fires, as TCP"
+		 " coalescing does, or cut by a duty-cycle pause): their paths end at the last hop"
+		 " seen\n", c[CNT_VANISHED]);
+	out_object_end();
+}
+
+static void print_paths(const struct hops_snapshot *s)
+{
+	out_array_begin("paths");
+	if (s->all_paths) {
+		for (int i = 0; i < s->nr_paths; i++)
+			print_path(s, i);
+	} else {
+		for (__u32 dir = 0; dir < DIR_MAX; dir++) {
+			int best = most_common_path(s, dir);
+
+			/* Without a server port every packet is "other". */
+			if (best >= 0 && (dir != DIR_OTHER || !s->server_port))
+				print_path(s, best);
+		}
+	}
+	out_array_end();
+	out_uint("distinct_paths", "\n%llu distinct paths", (unsigned long long)s->nr_paths);
+}
+
+static void print_per_packet(const struct hops_snapshot *s, double per_pkt)
+{
+	const __u64 *c = s->counters;
+
+	out_object_begin("per_packet");
+	out_double("hops", "; per packet (all directions, wire included): %.2f hops",
+		   c[CNT_HOPS] * per_pkt);
+	out_double("veth_crossings", ", %.2f veth crossings", c[CNT_VETH] * per_pkt);
+	out_double("macvlan_crossings", ", %.2f macvlan crossings", c[CNT_MACVLAN] * per_pkt);
+	out_double("backlog_enqueues", ", %.2f backlog enqueues", c[CNT_BACKLOG] * per_pkt);
+	out_double("softirq_passes", ", %.2f softirq passes", c[CNT_SOFTIRQ_PASSES] * per_pkt);
+	out_double("netfilter_hooks", ", %.2f netfilter hooks", c[CNT_NF_HOOKS] * per_pkt);
+	out_double("netfilter_us", " (%.2f us)", mean_nf_ns(s, nf_probe_cost_ns(s)) / 1e3);
+	out_double("fib_lookups", ", %.2f FIB lookups\n", c[CNT_FIB_LOOKUPS] * per_pkt);
+	out_object_end();
+}
+
+static void print_context(const struct hops_snapshot *s, double per_pkt, uint64_t transactions)
+{
+	const __u64 *c = s->counters;
+
+	out_object_begin("context");
+	out_uint("context_switches", "\nContext switches of the run's tasks: %llu",
+		 c[CNT_CTX_SWITCHES]);
+	out_uint("involuntary", " (%llu preempted)", c[CNT_CTX_INVOLUNTARY]);
+	out_uint("wakeups", ", wakeups %llu", c[CNT_WAKEUPS]);
+	out_double("per_packet", ", %.3f per packet", c[CNT_CTX_SWITCHES] * per_pkt);
+	out_double("per_transaction", ", %.2f per transaction",
+		   transactions ? (double)c[CNT_CTX_SWITCHES] / transactions : NAN);
+	out_uint("net_rx_softirqs", "\nNET_RX softirqs (all CPUs): %llu", c[CNT_NET_RX_SOFTIRQS]);
+	out_uint("net_rx_raised", ", raised %llu", c[CNT_NET_RX_RAISED]);
+	out_uint("net_tx_softirqs", "; NET_TX softirqs %llu\n", c[CNT_NET_TX_SOFTIRQS]);
+	out_object_end();
+}
+
+static void print_drops(const struct hops_snapshot *s)
+{
+	out_uint("drops", "Drops of followed packets: %llu", s->counters[CNT_DROPS]);
+	out_array_begin("drop_reasons");
+	for (int i = 0; i < s->nr_drops; i++) {
+		char place[96];
+
+		hop_place(s, s->drops[i].key.last_hop, place, sizeof(place));
+		out_object_begin(NULL);
+		out_uint("reason_code", NULL, s->drops[i].key.reason);
+		out_string("reason", i ? ", %s" : " (%s", s->drops[i].reason);
+		out_string("last_seen", " after %s", place);
+		out_uint("count", ": %llu", s->drops[i].count);
+		out_object_end();
+	}
+	out_array_end();
+	out_text("%s\n", s->nr_drops ? ")" : "");
+}
+
+static void print_sockops(const struct sockops_stats *so)
+{
+	out_object_begin("sock_ops");
+	out_uint("rtt_samples", "TCP (sock_ops): %llu RTT samples", so->rtt_samples);
+	out_double("rtt_mean_us", ", mean srtt %.1f us",
+		   so->rtt_samples ? (double)so->rtt_sum_us / so->rtt_samples : NAN);
+	out_uint("rtt_min_us", ", min %llu", so->rtt_min_us);
+	out_uint("rtt_max_us", ", max %llu", so->rtt_max_us);
+	out_uint("retransmits", "; retransmits %llu", so->retransmits);
+	out_uint("rto_expired", ", RTO expiries %llu", so->rto_expired);
+	out_uint("established", "; connections established %llu", so->established);
+	out_uint("state_changes", ", state changes %llu\n", so->state_changes);
+	out_object_end();
+}
+
+static void print_notes(const struct hops_snapshot *s)
+{
+	out_array_begin("probes");
+	out_text("Probes:\n");
+	for (int i = 0; i < s->nr_notes; i++) {
+		out_object_begin(NULL);
+		out_string("probe", "   %-14s", s->notes[i].name);
+		out_bool("ran", " %-4s", s->notes[i].on);
+		out_string("detail", " %s\n", s->notes[i].detail);
+		out_object_end();
+	}
+	out_array_end();
+}
+
+int hops_print(const struct hops_snapshot *s, double seconds, uint64_t transactions)
+{
+	const __u64 *c = s->counters;
+	double per_pkt = c[CNT_PKTS_FINISHED] ? 1.0 / c[CNT_PKTS_FINISHED] : NAN;
+
+	/* With a duty cycle the probes saw about one window in N of the
+	 * transactions: compare like with like. */
+	if (s->duty > 1)
+		transactions /= s->duty;
+
+	out_object_begin("hops");
+	out_double("seconds", "Hop tracer (%.1f s)", seconds);
+	out_uint("packets_followed", ": %llu packets followed", c[CNT_PKTS_TRACED]);
+	out_uint("packets_finished", ", %llu to their end", c[CNT_PKTS_FINISHED]);
+	out_uint("sample_every", ", sampling 1 in %llu", s->sample_every ?: 1);
+	out_uint("packets_not_sampled", NULL, c[CNT_PKTS_SKIPPED]);
+	out_string("tc_key", "; tc hops keyed by %s", !s->use_tc ? "none (tc off)" :
+		   s->tc_flow ? "flow" : "skb");
+	out_bool("xdp", s->use_xdp ? ", XDP on" : ", XDP off", s->use_xdp);
+	print_lost(s);
+	print_paths(s);
+	print_per_packet(s, per_pkt);
+	print_netfilter(s);
+	print_fib(s);
+	print_context(s, per_pkt, transactions);
+	print_drops(s);
+	print_sockops(&s->sockops);
+	print_devices(s);
+	print_notes(s);
+	out_object_end();
+	return 0;
+}
+
+int hops_summarize(const struct hops_snapshot *snap, struct hops_summary *sum)
+{
+	int best = most_common_path(snap, snap->server_port ? DIR_REQUEST : DIR_OTHER);
+
+	memset(sum, 0, sizeof(*sum));
+	sum->packets_followed = snap->counters[CNT_PKTS_TRACED];
+	sum->packets_lost = snap->counters[CNT_STATE_FULL];
+	sum->ctx_switches = snap->counters[CNT_CTX_SWITCHES];
+	if (best >= 0 && snap->paths[best].val.count) {
+		const struct path_value *p = &snap->paths[best].val;
+		unsigned wire = path_wire_backlog(snap, p), wire_xdp = path_wire_xdp(snap, p);
+
+		sum->valid = true;
+		sum->hops = p->nhops;
+		sum->veth = p->veth - wire - wire_xdp;
+		sum->fib_lookups = (double)p->fib_lookups / p->count;
+		sum->macvlan = p->macvlan;
+		sum->backlog = p->backlog - wire;
+		sum->wire_backlog = wire;
+		sum->nf_hooks = p->nf_hooks;
+		sum->nf_us = path_nf_ns(snap, p, nf_probe_cost_ns(snap)) / 1e3;
+		sum->softirq_passes = (double)p->softirq_passes / p->count;
+		sum->path_us = p->total_ns / 1e3 / p->count;
+	}
+	return 0;
+}
