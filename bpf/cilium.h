@@ -1,5 +1,5 @@
 /*
- * Shared between bpf/cilium.bpf.c and user/cilium_dp.c: the maps' keys and
+ * Shared between bpf/cilium.bpf.c and user/datapath/cilium.c: the maps' keys and
  * values. Fixed-width UAPI types only, so both sides agree on the layout.
  */
 #ifndef NETPROF_CILIUM_BPF_H

@@ -1,5 +1,5 @@
 /*
- * The stack sampler's maps, shared by bpf/profile.bpf.c and user/profiler.c.
+ * The stack sampler's maps, shared by bpf/profile.bpf.c and user/profile/profile.c.
  */
 #ifndef NETPROF_PROFILE_H
 #define NETPROF_PROFILE_H

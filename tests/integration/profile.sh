@@ -11,14 +11,16 @@ two_namespaces() {
 	ip -n "$B" addr add 198.18.5.2/24 dev nppb0; ip -n "$B" link set nppb0 up
 }
 
-# bulk_traffic SECONDS: iperf3 from A to B in the background.
+# bulk_traffic SECONDS: iperf3 from A to B in the background, client on CPU 0
+# and server on CPU 1: unpinned, the two migrate, and the mix of copies and
+# TCP work shifts under the samplers in the middle of their windows.
 bulk_traffic() {
-	ip netns exec "$B" iperf3 -s -1 -p 5301 >/dev/null 2>&1 &
+	ip netns exec "$B" iperf3 -s -1 -A 1 -p 5301 >/dev/null 2>&1 &
 	for _ in $(seq 1 100); do
 		ip netns exec "$B" ss -ltn | grep -q ':5301 ' && break
 		sleep 0.05
 	done
-	ip netns exec "$A" iperf3 -c 198.18.5.2 -p 5301 -t "$1" >/dev/null 2>&1 &
+	ip netns exec "$A" iperf3 -c 198.18.5.2 -p 5301 -A 0 -t "$1" >/dev/null 2>&1 &
 	sleep 0.5
 }
 

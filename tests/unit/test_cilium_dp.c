@@ -18,7 +18,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "datapath/cilium_dp.h"
+#include "datapath/cilium.h"
 #include "lib/exec.h"
 #include "lib/netns.h"
 #include "lib/netns_admin.h"

@@ -17,7 +17,7 @@
 #include "cli/commands.h"
 #include "lib/log.h"
 #include "lib/output.h"
-#include "profile/profiler.h"
+#include "profile/profile.h"
 #include "lib/teardown.h"
 
 static void profile_help(void)

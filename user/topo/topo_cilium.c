@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "datapath/cilium_dp.h"
+#include "datapath/cilium.h"
 #include "lib/log.h"
 #include "topo/topo.h"
 #include "topo/topo_impl.h"

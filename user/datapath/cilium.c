@@ -21,7 +21,7 @@
 
 #include "bpf/cilium.h"
 #include "cilium.skel.h"
-#include "datapath/cilium_dp.h"
+#include "datapath/cilium.h"
 #include "lib/log.h"
 #include "lib/netns.h"
 

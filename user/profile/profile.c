@@ -15,12 +15,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "lib/percpu.h"
 #include "profile/folded.h"
 #include "lib/log.h"
 #include "lib/output.h"
 #include "bpf/profile.h"
 #include "profile.skel.h"
-#include "profile/profiler.h"
+#include "profile/profile.h"
 #include "profile/symbols.h"
 
 struct profiler {
@@ -126,12 +127,9 @@ const char *profiler_event(const struct profiler *p)
 
 static __u64 read_counter(struct profiler *p, __u32 idx)
 {
-	__u64 *vals = calloc(p->ncpus, sizeof(__u64)), sum = 0;
+	__u64 sum = 0;
 
-	if (vals && bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.prof_counters), &idx, vals) == 0)
-		for (int i = 0; i < p->ncpus; i++)
-			sum += vals[i];
-	free(vals);
+	percpu_lookup_sum_u64(bpf_map__fd(p->skel->maps.prof_counters), &idx, &sum, sizeof(sum));
 	return sum;
 }
 
