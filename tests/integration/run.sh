@@ -158,4 +158,66 @@ test_bad_input_builds_nothing() {
 	expect_eq "$(ip netns list | grep -c '^netprof-' || true)" "$before" "namespaces"
 }
 
+# The phases: the headline figures come from a run with nothing of netprof's
+# attached, the profile from the sampler alone, the hops from the explain
+# phase, whose own rate is reported beside the clean one.
+test_phases_measure_clean_profile_alone_explain_traced() {
+	need_root; need_cmd jq; need_cmd bpftool
+	local err progs_before w
+	progs_before=$(bpftool prog show --json | jq '[.[].id]')
+	RESULTS=$(mktemp -d)
+	err=$RESULTS/stderr
+	"$NETPROF" run --cni calico --run "t$$-$T_SEQ" -w rr -d 2s --warmup 300ms \
+		--profile-duration 3s --explain-duration 1s --results "$RESULTS" >/dev/null 2>"$err" &
+	local pid=$! seen_measure=no seen_profile=no
+	t_defer kill -TERM $pid
+	# What is loaded, newly, in each phase: nothing in measure (calico has no
+	# BPF of its own), the sampler alone in profile.
+	while kill -0 $pid 2>/dev/null; do
+		local new
+		new=$(bpftool prog show --json | jq -r --argjson old "$progs_before" \
+			'[.[] | select(.id as $i | $old | index($i) | not) | .name] | sort | join(",")')
+		if grep -q 'measure: rr' "$err" && ! grep -q 'profile: rr' "$err"; then
+			[ -z "$new" ] || fail "programs loaded during the measure phase: $new"
+			seen_measure=yes
+		elif grep -q 'profile: rr' "$err" && ! grep -q 'attaching probes' "$err"; then
+			[ -z "$new" ] || [ "$new" = profile_sample ] \
+				|| fail "programs besides the sampler during the profile phase: $new"
+			seen_profile=yes
+		fi
+		sleep 0.2
+	done
+	wait $pid || fail "run exited $?: $(tail -3 "$err")"
+	expect_eq $seen_measure yes "the measure phase was watched"
+	expect_eq $seen_profile yes "the profile phase was watched"
+	w=$(jq '.workloads[0]' "$RESULTS/report.json")
+	echo "$w" | jq -e '.load.transactions_per_s > 0' >/dev/null || fail "no clean rate"
+	echo "$w" | jq -e '.explain.load.transactions_per_s > 0' >/dev/null || fail "no traced rate"
+	# The probes cost calico's rr something, and the report says how much.
+	echo "$w" | jq -e '.explain.ratio > 0 and .explain.ratio < 1' >/dev/null \
+		|| fail "traced/clean ratio $(echo "$w" | jq .explain.ratio) not below 1"
+	echo "$w" | jq -e '(.explain.ratio - .explain.load.transactions_per_s / .load.transactions_per_s) | fabs < 0.001' \
+		>/dev/null || fail "the ratio is not traced over clean"
+	echo "$w" | jq -e '.explain.seconds > 0.5 and .profile.seconds > 2' >/dev/null \
+		|| fail "phase lengths: explain $(echo "$w" | jq .explain.seconds), profile $(echo "$w" | jq .profile.seconds)"
+	# With no probe attached while sampling, netprof's own category is small.
+	local share
+	share=$(echo "$w" | jq '[.profile.categories[] | select(.category == "netprof") | .share_pct] | add // 0')
+	echo "$w" | jq -e '[.profile.categories[] | select(.category == "netprof") | .share_pct] | (add // 0) < 3' \
+		>/dev/null || fail "netprof category at $share% of the profile's samples"
+	echo "$w" | jq -e '.hops.paths | length > 0' >/dev/null || fail "no hop paths from the explain phase"
+	nothing_left
+}
+
+test_unwritable_results_refused_before_building() {
+	need_root
+	expect_rc 2 "$NETPROF" run --cni calico --run "t$$-$T_SEQ" -w rr -d 1s --results /proc/x
+	expect_lines 1 "$T_OUT" "one line"
+	[[ "$T_OUT" == *"--results /proc/x"* ]] || fail "the line does not name --results: $T_OUT"
+	ip netns list | grep -q "^netprof-t$$-$T_SEQ" && fail "a namespace was made"
+	expect_rc 2 "$NETPROF" compare --cni calico,cilium -w rr -d 1s --results /proc/x
+	expect_lines 1 "$T_OUT" "one line (compare)"
+	true
+}
+
 run_tests

@@ -48,6 +48,9 @@ static const struct run_result *build_results(void)
 	x->lg.client.cpu.machine_busy = 1.234;
 	x->lg.client.cpu.proc_user = 0.25;
 	x->lg.client.cpu.proc_system = 0.5;
+	/* The explain phase ran at 0.5 of the clean rate. */
+	x->explain_phase.ran = true;
+	x->explain_phase.lg.tps = 22561.7;
 	x->have_hops = true;
 	x->hops = (struct hops_summary){ .valid = true, .hops = 7, .veth = 2, .macvlan = 0,
 					 .nf_hooks = 6, .nf_us = 1.5, .backlog = 2,
@@ -110,13 +113,15 @@ TEST(compare_text_tables)
 	char *text = render(false);
 
 	ASSERT_TEXT(text,
-		"netprof compare (run cmp-1234): the request path's figures are per packet\n"
+		"netprof compare (run cmp-1234): latency, rate, Gbit/s and CPU from the measure phase (no probes);\n"
+		"the request path's figures per packet, from the explain phase; traced: the\n"
+		"explain phase's rate over the measure phase's; cycles from the profile phase\n"
 		"\n"
-		"datapath       workload     p50 us    p99 us     trans/s   Gbit/s    cpu client  hops  veth mvlan    nf  nf us  blog  sirq   fib  fn us\n"
-		"calico         pingpong       20.0      80.0       45123        -   1.23   0.75     7     2     0     6   1.50     2  1.25  2.00   3.25\n"
-		"cilium         pingpong       20.0      80.0       50000        -   1.00   0.00     -     -     -     -      -     -     -     -      -\n"
-		"calico         stream            -         -           -    12.50   1.50   1.00     -     -     -     -      -     -     -     -      -\n"
-		"cilium         stream            -         -           -        -   0.00   0.00     -     -     -     -      -     -     -     -      -  PARTIAL\n"
+		"datapath       workload     p50 us    p99 us     trans/s   Gbit/s    cpu client  hops  veth mvlan    nf  nf us  blog  sirq   fib  fn us traced\n"
+		"calico         pingpong       20.0      80.0       45123        -   1.23   0.75     7     2     0     6   1.50     2  1.25  2.00   3.25  0.500\n"
+		"cilium         pingpong       20.0      80.0       50000        -   1.00   0.00     -     -     -     -      -     -     -     -      -      -\n"
+		"calico         stream            -         -           -    12.50   1.50   1.00     -     -     -     -      -     -     -     -      -      -\n"
+		"cilium         stream            -         -           -        -   0.00   0.00     -     -     -     -      -     -     -     -      -      -  PARTIAL\n"
 		"\n"
 		"Where the cycles went (% of the run's samples; categories over 1% anywhere)\n"
 		"datapath       workload    tcp-ip iptables    other\n"
@@ -158,6 +163,7 @@ TEST(compare_json_tables)
 		"      \"softirq_passes\": 1.25,\n"
 		"      \"fib_lookups\": 2,\n"
 		"      \"function_self_us_per_packet\": 3.25,\n"
+		"      \"traced_ratio\": 0.5,\n"
 		"      \"partial\": false\n"
 		"    },\n"
 		"    {\n"
@@ -178,6 +184,7 @@ TEST(compare_json_tables)
 		"      \"softirq_passes\": null,\n"
 		"      \"fib_lookups\": null,\n"
 		"      \"function_self_us_per_packet\": null,\n"
+		"      \"traced_ratio\": null,\n"
 		"      \"partial\": false\n"
 		"    },\n"
 		"    {\n"
@@ -198,6 +205,7 @@ TEST(compare_json_tables)
 		"      \"softirq_passes\": null,\n"
 		"      \"fib_lookups\": null,\n"
 		"      \"function_self_us_per_packet\": null,\n"
+		"      \"traced_ratio\": null,\n"
 		"      \"partial\": false\n"
 		"    },\n"
 		"    {\n"
@@ -218,6 +226,7 @@ TEST(compare_json_tables)
 		"      \"softirq_passes\": null,\n"
 		"      \"fib_lookups\": null,\n"
 		"      \"function_self_us_per_packet\": null,\n"
+		"      \"traced_ratio\": null,\n"
 		"      \"partial\": true\n"
 		"    }\n"
 		"  ],\n"

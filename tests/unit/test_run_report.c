@@ -49,6 +49,11 @@ static bool build(void)
 	w->lg.seconds = 1;
 	w->lg.client.win_transactions = 500;
 	w->ip_packets = 2000;
+	/* The profile's denominators are its own phase's. */
+	w->profile_phase.ran = true;
+	w->profile_phase.lg.seconds = 1;
+	w->profile_phase.lg.client.win_transactions = 500;
+	w->profile_phase.ip_packets = 2000;
 	w->have_profile = true;
 	snprintf(w->prof.event, sizeof(w->prof.event), "cpu-clock at 999 Hz");
 	w->prof.ncpus = 2;
@@ -65,6 +70,9 @@ static bool build(void)
 	w->lg.workload = LG_STREAM;
 	w->lg.seconds = 1;
 	w->ip_packets = 2000;
+	w->profile_phase.ran = true;
+	w->profile_phase.lg.seconds = 1;
+	w->profile_phase.ip_packets = 2000;
 	w->have_profile = true;
 	snprintf(w->prof.event, sizeof(w->prof.event), "cpu-clock at 999 Hz");
 	w->prof.ncpus = 2;

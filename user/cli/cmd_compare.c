@@ -21,7 +21,9 @@ static void compare_help(void)
 	       "the published comparisons (latency, rate, Gbit/s, CPU per side), with the hop\n"
 	       "figures beside them: hops, veth crossings, macvlan crossings, netfilter hooks\n"
 	       "and backlog enqueues per packet. Each datapath's full report is saved under\n"
-	       "results/<run>-<cni>/. Options are those of 'netprof run'.\n"
+	       "results/<run>-<cni>/ (--results DIR: DIR/<run>-<cni>/). Options are those of\n"
+	       "'netprof run'; every figure column comes from the measure phase, the hop\n"
+	       "columns from the explain phase, the cycle categories from the profile phase.\n"
 	       "\n"
 	       "Examples:\n"
 	       "  sudo netprof compare --cni host,calico,cilium,macvlan,sidecar -w rr\n"
@@ -34,6 +36,7 @@ int cmd_compare(int argc, char **argv)
 	static struct run_config base;
 	static struct run_result results[TOPO_CNI_COUNT];
 	char cni_list[256] = "", list[256], *save = NULL, base_run[TOPO_RUN_MAX + 1];
+	char root[sizeof(base.results_dir)];
 	int cnis[TOPO_CNI_COUNT], nr = 0, rc, failed = 0;
 
 	run_config_defaults(&base);
@@ -69,6 +72,10 @@ int cmd_compare(int argc, char **argv)
 		if (topo_opts_check(&o))
 			return EXIT_USAGE;
 	}
+	/* --results DIR: the datapaths' reports go under DIR instead of results/. */
+	snprintf(root, sizeof(root), "%s", base.results_dir[0] ? base.results_dir : RESULTS_ROOT);
+	if (run_results_dir_check("compare", root))
+		return EXIT_USAGE;
 	if (!cli_require_caps())
 		return 1;
 
@@ -79,7 +86,7 @@ int cmd_compare(int argc, char **argv)
 		c.quiet = true;
 		c.json = opt_json;
 		snprintf(c.topo.run, sizeof(c.topo.run), "%.*s-%d", TOPO_RUN_MAX - 3, base_run, i);
-		snprintf(c.results_dir, sizeof(c.results_dir), "%s/%s-%s", RESULTS_ROOT, base_run,
+		snprintf(c.results_dir, sizeof(c.results_dir), "%.100s/%s-%s", root, base_run,
 			 topo_cni_name(cnis[i]));
 		pr_info("[%d/%d] %s", i + 1, nr, topo_cni_name(cnis[i]));
 		rc = run_datapath(&c, &results[i]);
@@ -90,7 +97,7 @@ int cmd_compare(int argc, char **argv)
 	}
 
 	out_init(opt_json);
-	compare_report_print(results, nr, base.nr_workloads, base_run, RESULTS_ROOT);
+	compare_report_print(results, nr, base.nr_workloads, base_run, root);
 	out_finish();
 	for (int i = 0; i < nr; i++)
 		run_result_free(&results[i]);

@@ -12,45 +12,7 @@
 #include "cli/commands.h"
 #include "lib/log.h"
 #include "topo/topo_options.h"
-
-enum {
-	OPT_WORKLOAD = 0x3000, OPT_WARMUP, OPT_REVERSE, OPT_RATE, OPT_THREADS, OPT_NO_TRACE,
-	OPT_SAMPLE, OPT_NO_TC, OPT_NO_NF, OPT_ALL_PATHS, OPT_MAX_PACKETS, OPT_OVERHEAD,
-	OPT_ROUNDS, OPT_RESULTS, OPT_NO_PROFILE, OPT_FREQ, OPT_CATEGORIES, OPT_NF_DETAIL,
-	OPT_DUTY, OPT_FUNC, OPT_FUNC_PROBE, OPT_FUNC_ONLY,
-	OPT_TC_KEY, OPT_XDP,
-};
-
-#define RUN_LONGOPTS							\
-	TOPO_LONGOPTS,							\
-	{ "workload", required_argument, NULL, 'w' },			\
-	{ "duration", required_argument, NULL, 'd' },			\
-	{ "warmup", required_argument, NULL, OPT_WARMUP },		\
-	{ "parallel", required_argument, NULL, 'P' },			\
-	{ "size", required_argument, NULL, 'r' },			\
-	{ "reverse", no_argument, NULL, OPT_REVERSE },			\
-	{ "rate", required_argument, NULL, OPT_RATE },			\
-	{ "threads", required_argument, NULL, OPT_THREADS },		\
-	{ "no-trace", no_argument, NULL, OPT_NO_TRACE },		\
-	{ "sample", required_argument, NULL, OPT_SAMPLE },		\
-	{ "no-tc", no_argument, NULL, OPT_NO_TC },			\
-	{ "no-netfilter", no_argument, NULL, OPT_NO_NF },		\
-	{ "all-paths", no_argument, NULL, OPT_ALL_PATHS },		\
-	{ "max-packets", required_argument, NULL, OPT_MAX_PACKETS },	\
-	{ "overhead", no_argument, NULL, OPT_OVERHEAD },		\
-	{ "rounds", required_argument, NULL, OPT_ROUNDS },		\
-	{ "results", required_argument, NULL, OPT_RESULTS },		\
-	{ "no-profile", no_argument, NULL, OPT_NO_PROFILE },		\
-	{ "freq", required_argument, NULL, OPT_FREQ },			\
-	{ "categories", required_argument, NULL, OPT_CATEGORIES },	\
-	{ "nf-detail", no_argument, NULL, OPT_NF_DETAIL },		\
-	{ "duty", required_argument, NULL, OPT_DUTY },			\
-	{ "tc-key", required_argument, NULL, OPT_TC_KEY },		\
-	{ "xdp", no_argument, NULL, OPT_XDP },				\
-	{ "func", required_argument, NULL, OPT_FUNC },			\
-	{ "func-only", no_argument, NULL, OPT_FUNC_ONLY },		\
-	{ "func-probe", required_argument, NULL, OPT_FUNC_PROBE },	\
-	CLI_COMMON_LONGOPTS
+#include "trace/trace_options.h"
 
 /* Workload settings given on the command line, applied to every workload. */
 struct workload_args {
@@ -59,10 +21,12 @@ struct workload_args {
 	bool reverse, have_size;
 };
 
-static int parse_sizes(const char *cmd, const char *arg, struct workload_args *wa)
+static int parse_sizes(const char *cmd, const struct cli_option *opt, const char *arg, void *base)
 {
+	struct workload_args *wa = base;
 	char req[32], *comma;
 
+	(void)opt;
 	snprintf(req, sizeof(req), "%s", arg);
 	comma = strchr(req, ',');
 	if (comma)
@@ -76,112 +40,103 @@ static int parse_sizes(const char *cmd, const char *arg, struct workload_args *w
 	return 0;
 }
 
-/* Returns 1 when handled, 0 when not a run option, -1 after a usage error. */
-static int parse_run_option(const char *cmd, int opt, const char *arg, struct run_config *c,
-			    struct workload_args *wa)
+/* --warmup 0 is a choice, told apart from "not given" as 1 ns. */
+static int parse_warmup(const char *cmd, const struct cli_option *opt, const char *arg, void *base)
 {
-	uint64_t v;
-	int rc = topo_parse_option(cmd, opt, arg, &c->topo);
+	struct workload_args *wa = base;
 
-	if (rc)
-		return rc;
-	switch (opt) {
-	case 'w':
-		wa->list = arg;
-		return 1;
-	case 'd':
-		return parse_duration(cmd, "--duration", arg, 100000000ULL, 3600000000000ULL,
-				      &wa->duration_ns) ? -1 : 1;
-	case OPT_WARMUP:
-		return parse_duration(cmd, "--warmup", arg, 0, 600000000000ULL, &wa->warmup_ns)
-			? -1 : (wa->warmup_ns = wa->warmup_ns ?: 1, 1);
-	case 'P':
-		return parse_u64(cmd, "--parallel", arg, 1, 10000, &wa->conns) ? -1 : 1;
-	case 'r':
-		return parse_sizes(cmd, arg, wa) ? -1 : 1;
-	case OPT_REVERSE:
-		wa->reverse = true;
-		return 1;
-	case OPT_RATE:
-		return parse_u64(cmd, "--rate", arg, 1, 100000000, &wa->rate) ? -1 : 1;
-	case OPT_THREADS:
-		return parse_u64(cmd, "--threads", arg, 1, 256, &wa->threads) ? -1 : 1;
-	case OPT_NO_TRACE:
-		c->trace = false;
-		return 1;
-	case OPT_SAMPLE:
-		if (parse_u64(cmd, "--sample", arg, 1, 1000000, &v))
-			return -1;
-		c->tracer.sample_every = v;
-		return 1;
-	case OPT_NO_TC:
-		c->tracer.no_tc = true;
-		return 1;
-	case OPT_NO_NF:
-		c->tracer.no_netfilter = true;
-		return 1;
-	case OPT_ALL_PATHS:
-		c->tracer.all_paths = true;
-		return 1;
-	case OPT_MAX_PACKETS:
-		if (parse_u64(cmd, "--max-packets", arg, 64, 4 << 20, &v))
-			return -1;
-		c->tracer.max_packets = v;
-		return 1;
-	case OPT_OVERHEAD:
-		c->overhead = true;
-		return 1;
-	case OPT_ROUNDS:
-		if (parse_u64(cmd, "--rounds", arg, 1, 16, &v))
-			return -1;
-		c->overhead_rounds = v;
-		return 1;
-	case OPT_RESULTS:
-		snprintf(c->results_dir, sizeof(c->results_dir), "%s", arg);
-		return 1;
-	case OPT_NO_PROFILE:
-		c->profile = false;
-		return 1;
-	case OPT_FREQ:
-		if (parse_u64(cmd, "--freq", arg, 1, 20000, &v))
-			return -1;
-		c->profile_freq = v;
-		return 1;
-	case OPT_CATEGORIES:
-		if (access(arg, R_OK)) {
-			usage_error("%s: --categories %s: cannot read it", cmd, arg);
-			return -1;
-		}
-		snprintf(c->categories, sizeof(c->categories), "%s", arg);
-		return 1;
-	case OPT_NF_DETAIL:
-		c->tracer.nf_detail = true;
-		return 1;
-	case OPT_DUTY:
-		if (parse_u64(cmd, "--duty", arg, 1, 1000, &v))
-			return -1;
-		c->tracer.duty = v;
-		return 1;
-	case OPT_TC_KEY:
-		return hops_parse_tc_key(cmd, arg, &c->tracer.tc_key) ? -1 : 1;
-	case OPT_XDP:
-		c->tracer.xdp = true;
-		return 1;
-	case OPT_FUNC:
-		return func_timer_opts_add(&c->funcs, arg) ? -1 : 1;
-	case OPT_FUNC_ONLY:
-		c->funcs.only_extra = true;
-		return 1;
-	case OPT_FUNC_PROBE:
-		if (func_probe_mode_parse(arg) < 0) {
-			usage_error("%s: --func-probe %s: use auto, fentry, kprobe or off", cmd, arg);
-			return -1;
-		}
-		c->funcs.mode = func_probe_mode_parse(arg);
-		return 1;
+	(void)opt;
+	if (parse_duration(cmd, "--warmup", arg, 0, 600000000000ULL, &wa->warmup_ns))
+		return -1;
+	wa->warmup_ns = wa->warmup_ns ?: 1;
+	return 0;
+}
+
+static const struct cli_option workload_options[] = {
+	{ "workload", 'w', CLI_STRING, CLI_FIELD(struct workload_args, list) },
+	{ "duration", 'd', CLI_DURATION, CLI_FIELD(struct workload_args, duration_ns),
+	  .min = 100000000ULL, .max = 3600000000000ULL },
+	{ "warmup", 0, CLI_CALL, .handler = parse_warmup, .has_value = true },
+	{ "parallel", 'P', CLI_U64, CLI_FIELD(struct workload_args, conns), .min = 1, .max = 10000 },
+	{ "size", 'r', CLI_CALL, .handler = parse_sizes, .has_value = true },
+	{ "reverse", 0, CLI_FLAG, CLI_FIELD(struct workload_args, reverse) },
+	{ "rate", 0, CLI_U64, CLI_FIELD(struct workload_args, rate), .min = 1, .max = 100000000 },
+	{ "threads", 0, CLI_U64, CLI_FIELD(struct workload_args, threads), .min = 1, .max = 256 },
+	{}
+};
+
+static int copy_results_dir(const char *cmd, const struct cli_option *opt, const char *arg,
+			    void *base)
+{
+	struct run_config *c = base;
+
+	(void)opt;
+	if (snprintf(c->results_dir, sizeof(c->results_dir), "%s", arg) >=
+	    (int)sizeof(c->results_dir)) {
+		usage_error("%s: --results: a path of at most %zu characters", cmd,
+			    sizeof(c->results_dir) - 1);
+		return -1;
 	}
 	return 0;
 }
+
+static int copy_categories(const char *cmd, const struct cli_option *opt, const char *arg,
+			   void *base)
+{
+	struct run_config *c = base;
+
+	(void)opt;
+	if (access(arg, R_OK)) {
+		usage_error("%s: --categories %s: cannot read it", cmd, arg);
+		return -1;
+	}
+	snprintf(c->categories, sizeof(c->categories), "%s", arg);
+	return 0;
+}
+
+static const struct cli_option run_options[] = {
+	{ "no-trace", 0, CLI_SET, CLI_FIELD(struct run_config, trace), .value = 0 },
+	{ "no-profile", 0, CLI_SET, CLI_FIELD(struct run_config, profile), .value = 0 },
+	{ "profile-duration", 0, CLI_DURATION, CLI_FIELD(struct run_config, profile_ns),
+	  .min = 100000000ULL, .max = 3600000000000ULL },
+	{ "explain-duration", 0, CLI_DURATION, CLI_FIELD(struct run_config, explain_ns),
+	  .min = 100000000ULL, .max = 3600000000000ULL },
+	{ "freq", 0, CLI_U64, CLI_FIELD(struct run_config, profile_freq), .min = 1, .max = 20000 },
+	{ "categories", 0, CLI_CALL, .handler = copy_categories, .has_value = true },
+	{ "overhead", 0, CLI_FLAG, CLI_FIELD(struct run_config, overhead) },
+	{ "rounds", 0, CLI_U64, CLI_FIELD(struct run_config, overhead_rounds), .min = 1, .max = 16 },
+	{ "results", 0, CLI_CALL, .handler = copy_results_dir, .has_value = true },
+	{}
+};
+
+static const struct option topo_longopts[] = { TOPO_LONGOPTS, {} };
+
+static int topo_option(const char *command, int opt, const char *arg, void *base)
+{
+	return topo_parse_option(command, opt, arg, base);
+}
+
+/* compare's --cni: a comma list, checked name by name afterwards. */
+struct cni_list_arg {
+	char *list;
+	size_t len;
+};
+
+static int copy_cni_list(const char *cmd, const struct cli_option *opt, const char *arg,
+			 void *base)
+{
+	struct cni_list_arg *l = base;
+
+	(void)cmd;
+	(void)opt;
+	snprintf(l->list, l->len, "%s", arg);
+	return 0;
+}
+
+static const struct cli_option cni_list_options[] = {
+	{ "cni", 0, CLI_CALL, .handler = copy_cni_list, .has_value = true },
+	{}
+};
 
 /* Builds the workload list: the defaults, or -w's list with the options applied. */
 static int apply_workloads(const char *cmd, struct run_config *c, const struct workload_args *wa)
@@ -254,34 +209,31 @@ static void run_help(void)
 	       "Everything is removed at the end (also on ^C). The report also goes to\n"
 	       "results/<run>/report.txt and report.json.\n"
 	       "\n"
+	       "Each workload runs in three phases on the same topology and server, so that\n"
+	       "no figure is the probes' own: measure (-d, nothing of netprof's attached: the\n"
+	       "headline figures), profile (the stack sampler alone: the cycle categories),\n"
+	       "explain (the hop tracer and function timing: hops, netfilter, drops, and the\n"
+	       "rate while traced beside the clean one).\n"
+	       "\n"
 	       "Topology (as 'netprof topo up'):\n"
 	       "%s"
 	       "Workload (default: pingpong, then a single stream, 5 s each):\n"
 	       "  -w, --workload LIST   stream, rr, crr, pingpong, udp, sweep, push, http (comma list)\n"
-	       "  -d, --duration D      per workload (default 5s); --warmup D (default 1s)\n"
+	       "  -d, --duration D      measure phase, per workload (default 5s); --warmup D\n"
+	       "                        before every phase (default 1s)\n"
+	       "  --profile-duration D  profile phase (default 3s, or -d if shorter)\n"
+	       "  --explain-duration D  explain phase (default 3s, or -d if shorter)\n"
 	       "  -P, --parallel N      connections or streams\n"
 	       "  -r, --size REQ[,RESP] message sizes (e.g. 100,100 or 64k)\n"
 	       "  --reverse             stream: the server sends\n"
 	       "  --rate N              rr/http/udp: open-loop rate per second\n"
 	       "  --threads N           worker threads per side\n"
-	       "Tracer:\n"
-	       "  --no-trace            no probes (load generator figures only)\n"
-	       "  --sample N            follow 1 packet in N (default every packet)\n"
-	       "  --duty N              attach the probes one 100 ms window in N: what they cost\n"
-	       "                        shrinks about N times (see scripts/bench-overhead.sh)\n"
-	       "  --no-tc, --no-netfilter, --all-paths, --max-packets N\n"
-	       "  --nf-detail           time each netfilter table apart (more probe cost)\n"
-	       "  --tc-key skb|flow     tc hops keyed by the kernel skb (default where the kernel\n"
-	       "                        has bpf_cast_to_kern_ctx) or by the packet's flow key\n"
-	       "  --xdp                 XDP hops on every device (off by default: a veth with\n"
-	       "                        XDP receives through NAPI, not the CPU backlog)\n"
-	       "Kernel functions (fentry/fexit, or kprobes where fentry is refused):\n"
-	       "  --func NAME[,NAME]    time these too (default: nf_hook_slow, ipt_do_table,\n"
-	       "                        nft_do_chain, nf_conntrack_in, veth_xmit, ip_rcv, ...)\n"
-	       "  --func-only           time only the --func functions\n"
-	       "  --func-probe MODE     auto (default), fentry, kprobe or off\n"
-	       "CPU profile:\n"
-	       "  --no-profile          no stack sampling\n"
+	       "Tracer (the explain phase):\n"
+	       "  --no-trace            no hop tracer\n",
+	       topo_options_help);
+	trace_options_help(true);
+	printf("CPU profile:\n"
+	       "  --no-profile          no profile phase\n"
 	       "  --freq HZ             samples per second per CPU (default 999)\n"
 	       "  --categories FILE     cost category rules (default user/categories.conf, built in)\n"
 	       "  --overhead [--rounds N]  A/B: each workload with and without the probes,\n"
@@ -296,35 +248,32 @@ static void run_help(void)
 	       "  sudo netprof run --cni calico --target service --services 1000 -w crr\n"
 	       "  sudo netprof run --cni macvlan -w stream -P 4 --json\n"
 	       "  sudo netprof run --cni calico -w stream,rr --overhead\n"
-	       "  sudo netprof run --cni calico -w rr --func ip_finish_output2 --func-probe kprobe\n",
-	       topo_options_help);
+	       "  sudo netprof run --cni calico -w rr --func ip_finish_output2 --func-probe kprobe\n");
 }
 
 int run_parse_args(const char *cmd, int argc, char **argv, struct run_config *c,
 		   void (*help)(void), char *cni_list, size_t cni_len)
 {
-	static const struct option longopts[] = { RUN_LONGOPTS, {} };
 	struct workload_args wa = {};
-	int opt, rc;
+	struct cni_list_arg cnis = { cni_list, cni_len };
+	struct cli_group groups[] = {
+		/* First: compare's --cni takes a list where topo's takes one name. */
+		CLI_GROUP(cni_list ? cni_list_options : NULL, &cnis),
+		{ .longopts = topo_longopts, .parse = topo_option, .base = &c->topo },
+		CLI_GROUP(workload_options, &wa),
+		CLI_GROUP(run_options, c),
+		CLI_GROUP(trace_hop_options, &c->tracer),
+		CLI_GROUP(trace_func_options, &c->funcs),
+		{}
+	};
+	const struct cli_spec spec = { cmd, help, cni_list ? groups : groups + 1,
+				       .no_operands = true };
+	enum cli_result rc = cli_parse(&spec, argc, argv);
 
-	while ((opt = cli_next_opt(cmd, argc, argv, ":w:d:P:r:vh", longopts)) != -1) {
-		if (opt == CLI_ERROR)
-			return EXIT_USAGE;
-		if (opt == CLI_HELP) {
-			help();
-			return -1;
-		}
-		/* compare takes a list of datapaths in --cni. */
-		if (cni_list && opt == TOPO_OPT_CNI) {
-			snprintf(cni_list, cni_len, "%s", optarg);
-			continue;
-		}
-		rc = parse_run_option(cmd, opt, optarg, c, &wa);
-		if (rc < 0)
-			return EXIT_USAGE;
-	}
-	if (!cli_no_args(cmd, argc, argv))
-		return EXIT_USAGE;
+	if (rc == CLI_HELP_SHOWN)
+		return -1;
+	if (rc != CLI_PARSED)
+		return cli_exit_code(rc);
 	if (apply_workloads(cmd, c, &wa))
 		return EXIT_USAGE;
 	if (c->overhead)
@@ -353,7 +302,7 @@ int cmd_run(int argc, char **argv)
 	run_default_id(&c.topo, topo_cni_name(c.topo.cni));
 	if (!c.results_dir[0])
 		snprintf(c.results_dir, sizeof(c.results_dir), "%s/%s", RESULTS_ROOT, c.topo.run);
-	if (topo_opts_check(&c.topo))
+	if (topo_opts_check(&c.topo) || run_results_dir_check("run", c.results_dir))
 		return EXIT_USAGE;
 	if (!cli_require_caps())
 		return 1;

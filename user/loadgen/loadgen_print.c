@@ -25,6 +25,20 @@ static void print_latency(const char *key, const char *label, const struct histo
 	out_object_end();
 }
 
+/* Text only: the JSON has these figures in each side's cpu object. */
+static void print_machine_cpu(const struct loadgen_result *res)
+{
+	const struct lg_side_totals *s = res->client.valid ? &res->client : &res->server;
+	const struct cpu_usage *u = &s->cpu;
+
+	if (out_json() || !s->valid)
+		return;
+	out_text("  machine  cpu (%u CPUs, in cores, both sides and all else, softirq work\n"
+		 "           for both included): usr %.2f sys %.2f softirq %.2f irq %.2f busy %.2f\n",
+		 u->ncpus, u->machine_user, u->machine_system, u->machine_softirq, u->machine_irq,
+		 u->machine_busy);
+}
+
 static void print_side(const char *key, const char *label, const struct lg_side_totals *s,
 		       double us_per_tran, double ms_per_gbit, bool per_tran, bool per_gbit)
 {
@@ -59,15 +73,19 @@ static void print_side(const char *key, const char *label, const struct lg_side_
 	}
 	out_text("\n");
 	out_object_end();
+	/* The text gives each side its own process's time; the machine-wide
+	 * figures, which both sides read off the same machine, once below. */
 	out_object_begin("cpu");
-	out_uint("cpus", "           cpu (%llu CPUs, in cores): machine", u->ncpus);
-	out_double("machine_user_cores", " usr %.2f", u->machine_user);
-	out_double("machine_system_cores", " sys %.2f", u->machine_system);
-	out_double("machine_softirq_cores", " softirq %.2f", u->machine_softirq);
-	out_double("machine_irq_cores", " irq %.2f", u->machine_irq);
-	out_double("machine_busy_cores", " busy %.2f", u->machine_busy);
-	out_double("process_user_cores", "; netprof usr %.2f", u->proc_user);
-	out_double("process_system_cores", " sys %.2f\n", u->proc_system);
+	out_uint("cpus", NULL, u->ncpus);
+	out_double("machine_user_cores", NULL, u->machine_user);
+	out_double("machine_system_cores", NULL, u->machine_system);
+	out_double("machine_softirq_cores", NULL, u->machine_softirq);
+	out_double("machine_irq_cores", NULL, u->machine_irq);
+	out_double("machine_busy_cores", NULL, u->machine_busy);
+	out_double("process_user_cores", "           cpu (this side's process, in cores): usr %.2f",
+		   u->proc_user);
+	out_double("process_system_cores", " sys %.2f", u->proc_system);
+	out_text(" total %.2f\n", u->proc_user + u->proc_system);
 	out_double("window_s", NULL, u->seconds);
 	out_object_end();
 	if (per_tran)
@@ -184,6 +202,7 @@ void loadgen_print_result(const struct loadgen_result *res)
 			   res->client_ms_per_gbit, trans, stream || udp);
 		print_side("server", "server:", &res->server, res->server_us_per_tran,
 			   res->server_ms_per_gbit, trans, stream || udp);
+		print_machine_cpu(res);
 	}
 	if (out_json()) {
 		out_array_begin("intervals");

@@ -20,6 +20,20 @@ static double latency_us(const struct loadgen_result *lg, double percentile)
 						 : NAN;
 }
 
+/* The explain phase's headline figure over the measure phase's: what the
+ * probes cost this datapath. */
+static double traced_ratio(const struct run_workload_result *x)
+{
+	const struct loadgen_result *e = &x->explain_phase.lg;
+	bool stream = x->lg.workload == LG_STREAM || x->lg.workload == LG_PUSH ||
+		      x->lg.workload == LG_UDP;
+	double clean = stream ? x->lg.gbps : x->lg.tps;
+
+	if (!x->explain_phase.ran || !(clean > 0))
+		return NAN;
+	return (stream ? e->gbps : e->tps) / clean;
+}
+
 static void print_compare_row(const struct run_result *r, int w)
 {
 	const struct run_workload_result *x = &r->w[w];
@@ -47,6 +61,7 @@ static void print_compare_row(const struct run_result *r, int w)
 	out_double("fib_lookups", " %5.2f", request_path(x, x->hops.fib_lookups));
 	out_double("function_self_us_per_packet", " %6.2f",
 		   x->funcs.valid ? x->funcs.total_self_us_per_packet : NAN);
+	out_double("traced_ratio", " %6.3f", traced_ratio(x));
 	out_bool("partial", lg->partial ? "  PARTIAL\n" : "\n", lg->partial);
 	out_object_end();
 }
@@ -117,10 +132,12 @@ void compare_report_print(const struct run_result *results, int nr, int nr_workl
 {
 	out_object_begin(NULL);
 	out_string("run", "netprof compare (run %s)", base_run);
-	out_text(": the request path's figures are per packet\n\n");
-	out_text("%-14s %-9s %9s %9s %11s %8s %6s %6s %5s %5s %5s %5s %6s %5s %5s %5s %6s\n",
+	out_text(": latency, rate, Gbit/s and CPU from the measure phase (no probes);\n"
+		 "the request path's figures per packet, from the explain phase; traced: the\n"
+		 "explain phase's rate over the measure phase's; cycles from the profile phase\n\n");
+	out_text("%-14s %-9s %9s %9s %11s %8s %6s %6s %5s %5s %5s %5s %6s %5s %5s %5s %6s %6s\n",
 		 "datapath", "workload", "p50 us", "p99 us", "trans/s", "Gbit/s", "cpu", "client",
-		 "hops", "veth", "mvlan", "nf", "nf us", "blog", "sirq", "fib", "fn us");
+		 "hops", "veth", "mvlan", "nf", "nf us", "blog", "sirq", "fib", "fn us", "traced");
 	out_array_begin("rows");
 	for (int w = 0; w < nr_workloads; w++)
 		for (int i = 0; i < nr; i++)

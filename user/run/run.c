@@ -28,6 +28,7 @@
 #include "profile/folded.h"
 #include "run/run.h"
 #include "run/run_report.h"
+#include "trace/trace_options.h"
 
 void run_config_defaults(struct run_config *c)
 {
@@ -37,8 +38,8 @@ void run_config_defaults(struct run_config *c)
 	c->trace = true;
 	c->profile = true;
 	c->profile_freq = 999;
-	c->tracer.sample_every = 1;
-	c->tracer.max_packets = 65536;
+	trace_hop_defaults(&c->tracer);
+	trace_func_defaults(&c->funcs);
 	c->overhead_rounds = 3;
 	/* The first command a user types shows latency, throughput and hops. */
 	loadgen_opts_default(&c->workloads[0], LG_PINGPONG);
@@ -65,8 +66,9 @@ struct run_state {
 	char old_cgroup[PATH_MAX];
 	bool joined_cgroup;
 	pid_t server_pid;
-	struct hops_tracer *tracer;
+	struct hops_tracer *tracer;	/* attached in an explain phase only */
 	struct func_timer *ftimer;
+	bool tracer_undo, ftimer_undo;	/* their undo steps are registered */
 	struct func_snapshot *fsnaps[RUN_MAX_WORKLOADS];
 	const char *netns[TOPO_MAX_DEVS + 4];
 	int nr_netns;
@@ -187,6 +189,15 @@ static int mkdir_p(const char *dir)
 		*p = '/';
 	}
 	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+int run_results_dir_check(const char *cmd, const char *dir)
+{
+	if (mkdir_p(dir) == 0 && access(dir, W_OK) == 0)
+		return 0;
+	usage_error("%s: --results %s: %s (name a directory netprof can create and write)", cmd,
+		    dir, strerror(errno));
+	return -1;
 }
 
 static void free_categories(void *arg)
@@ -431,80 +442,139 @@ static void write_reports(const struct run_config *c, const struct run_report *r
 	free(text[1]);
 }
 
-/* The workloads, one after the other, with the probes attached once. */
-static int run_workloads(const struct run_config *c, struct run_state *s, struct run_result *res)
+/* How long a profile or explain phase runs: its option, else a few seconds,
+ * never longer than the measure phase. */
+static uint64_t phase_ns(uint64_t option_ns, const struct loadgen_opts *measure)
 {
+	if (option_ns)
+		return option_ns;
+	return measure->duration_ns < RUN_PHASE_NS ? measure->duration_ns : RUN_PHASE_NS;
+}
+
+/* One run of the load generator; the packets the endpoints sent meanwhile. */
+static int drive(const struct run_state *s, const struct loadgen_opts *o, const char *phase,
+		 struct loadgen_result *lg, double *ip_packets)
+{
+	int64_t before = endpoint_packets(s), after;
 	int err;
 
+	pr_info("%s: %s for %.1f s (+%.1f s warm-up)", phase, lg_workload_name(o->workload),
+		o->duration_ns / 1e9, o->warmup_ns / 1e9);
+	err = loadgen_client_run(o, lg);
+	after = endpoint_packets(s);
+	*ip_packets = before >= 0 && after >= before ? after - before : 0;
+	if (err)
+		pr_warn("%s did not complete (%s phase): %s", lg_workload_name(o->workload), phase,
+			lg->error);
+	return err;
+}
+
+/* The stack sampler alone: nothing else of netprof's is attached meanwhile. */
+static int profile_phase(const struct run_config *c, struct run_state *s,
+			 const struct loadgen_opts *measure, struct run_workload_result *w, int i)
+{
+	struct profiler_opts po = { .cgroup_path = s->joined_cgroup ? s->topo->cgroup : NULL,
+				    .freq = c->profile_freq };
+	struct loadgen_opts o = *measure;
+	int err;
+
+	o.duration_ns = phase_ns(c->profile_ns, measure);
+	if (profiler_open(&s->prof, &po)) {
+		pr_warn("stack sampling unavailable: no CPU profile for %s",
+			lg_workload_name(o.workload));
+		return 0;
+	}
+	err = drive(s, &o, "profile", &w->profile_phase.lg, &w->profile_phase.ip_packets);
+	w->profile_phase.ran = true;
+	save_profile(c, s, w, i);
+	profiler_close(s->prof);
+	s->prof = NULL;
+	return err;
+}
+
+/* The hop tracer and function timing, attached for this phase only. */
+static int explain_phase(const struct run_config *c, struct run_state *s,
+			 const struct loadgen_opts *measure, struct run_workload_result *w, int i)
+{
+	struct loadgen_opts o = *measure;
+	struct run_phase *e = &w->explain_phase;
+	int err;
+
+	o.duration_ns = phase_ns(c->explain_ns, measure);
+	if (c->trace) {
+		struct hops_target t = tracer_target(c, s);
+
+		pr_info("attaching probes to %d namespaces", s->nr_netns);
+		if (hops_open(&s->tracer, &t))
+			return -1;
+		if (!s->tracer_undo) {
+			undo_later(s, close_tracer);
+			s->tracer_undo = true;
+		}
+	}
+	if (c->funcs.mode != FUNC_PROBE_OFF) {
+		pr_info("attaching function probes");
+		s->ftimer = open_func_timer(c, s);
+		if (!s->ftimer)
+			return -1;
+		if (!s->ftimer_undo) {
+			undo_later(s, close_func_timer);
+			s->ftimer_undo = true;
+		}
+	}
+	err = drive(s, &o, "explain", &e->lg, &e->ip_packets);
+	e->ran = true;
+	/* Even when off: the snapshot says why. */
+	if (s->ftimer) {
+		s->fsnaps[i] = func_timer_snapshot(s->ftimer);
+		func_timer_summarize(s->fsnaps[i], e->ip_packets, s->cats, &w->funcs);
+	}
+	if (s->tracer) {
+		s->snaps[i] = hops_snapshot(s->tracer);
+		if (s->snaps[i]) {
+			hops_summarize(s->snaps[i], &w->hops);
+			w->have_hops = true;
+		}
+	}
+	/* Detached before the next workload measures, or profiles. */
+	close_tracer(s);
+	close_func_timer(s);
+	return err;
+}
+
+/*
+ * The workloads, one after the other, each in its phases: measured with no
+ * probe attached, then profiled with the sampler alone, then explained with
+ * the tracers.
+ */
+static int run_workloads(const struct run_config *c, struct run_state *s, struct run_result *res)
+{
 	for (int i = 0; i < c->nr_workloads && !stop_requested(); i++) {
 		struct run_workload_result *w = &res->w[i];
-		int64_t packets_before, packets_after;
 		struct loadgen_opts o;
+		int err;
 
 		aim(s, &c->workloads[i], &o);
+		res->nr_workloads = i + 1;
 		if (c->overhead) {
 			/* A/B only: the probes come and go between rounds. */
 			w->lg.workload = o.workload;
-			res->nr_workloads = i + 1;
 			if (measure_overhead(s, c, &o, w)) {
 				res->partial = true;
 				break;
 			}
 			continue;
 		}
-		if (c->trace && !s->tracer) {
-			struct hops_target t = tracer_target(c, s);
-
-			pr_info("attaching probes to %d namespaces", s->nr_netns);
-			if (hops_open(&s->tracer, &t))
+		err = drive(s, &o, "measure", &w->lg, &w->ip_packets);
+		if (!err && c->profile && s->cats && !stop_requested())
+			err = profile_phase(c, s, &o, w, i);
+		if (!err && (c->trace || c->funcs.mode != FUNC_PROBE_OFF) && !stop_requested()) {
+			err = explain_phase(c, s, &o, w, i);
+			if (err < 0 && !w->explain_phase.ran)
 				return -1;
-			undo_later(s, close_tracer);
-		}
-		if (!s->ftimer && c->funcs.mode != FUNC_PROBE_OFF) {
-			pr_info("attaching function probes");
-			s->ftimer = open_func_timer(c, s);
-			if (!s->ftimer)
-				return -1;
-			undo_later(s, close_func_timer);
-		}
-		if (s->tracer)
-			hops_reset(s->tracer);
-		func_timer_reset(s->ftimer);
-		packets_before = endpoint_packets(s);
-		if (c->profile && s->cats) {
-			struct profiler_opts po = { .cgroup_path = s->joined_cgroup ? s->topo->cgroup : NULL,
-						    .freq = c->profile_freq };
-
-			if (profiler_open(&s->prof, &po))
-				pr_warn("stack sampling unavailable: no CPU profile for %s",
-					lg_workload_name(o.workload));
-		}
-		pr_info("running %s for %.0f s (+%.0f s warm-up)", lg_workload_name(o.workload),
-			o.duration_ns / 1e9, o.warmup_ns / 1e9);
-		err = loadgen_client_run(&o, &w->lg);
-		res->nr_workloads = i + 1;
-		packets_after = endpoint_packets(s);
-		w->ip_packets = packets_before >= 0 && packets_after >= packets_before ?
-			packets_after - packets_before : 0;
-		if (s->ftimer) {
-			s->fsnaps[i] = func_timer_snapshot(s->ftimer);
-			func_timer_summarize(s->fsnaps[i], w->ip_packets, s->cats, &w->funcs);
-		}
-		if (s->prof) {
-			save_profile(c, s, w, i);
-			profiler_close(s->prof);
-			s->prof = NULL;
-		}
-		if (s->tracer) {
-			s->snaps[i] = hops_snapshot(s->tracer);
-			if (s->snaps[i]) {
-				hops_summarize(s->snaps[i], &w->hops);
-				w->have_hops = true;
-			}
 		}
 		if (err) {
 			res->partial = true;
-			pr_warn("%s did not complete: %s", lg_workload_name(o.workload), w->lg.error);
 			break;
 		}
 	}
@@ -514,8 +584,7 @@ static int run_workloads(const struct run_config *c, struct run_state *s, struct
 static void print_reports(const struct run_config *c, const struct run_state *s,
 			  const struct run_result *res)
 {
-	struct run_report r = { .config = c, .result = res, .cats = s->cats,
-				.tracer = s->tracer, .ftimer = s->ftimer };
+	struct run_report r = { .config = c, .result = res, .cats = s->cats };
 
 	for (int i = 0; i < RUN_MAX_WORKLOADS; i++) {
 		r.hops[i] = s->snaps[i];
@@ -590,7 +659,10 @@ out:
 
 void run_result_free(struct run_result *res)
 {
-	for (int i = 0; i < res->nr_workloads; i++)
+	for (int i = 0; i < res->nr_workloads; i++) {
 		loadgen_result_free(&res->w[i].lg);
+		loadgen_result_free(&res->w[i].profile_phase.lg);
+		loadgen_result_free(&res->w[i].explain_phase.lg);
+	}
 	res->nr_workloads = 0;
 }

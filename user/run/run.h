@@ -1,19 +1,24 @@
 /*
  * One profiled run of one datapath: build the topology, start the load
- * generator's server in the server pod, attach the hop tracer to the
- * topology's namespaces and the run's cgroup, drive each workload from the
- * client pod, report, tear down. `netprof run` does one, `netprof compare`
- * one per datapath.
+ * generator's server in the server pod, then drive each workload from the
+ * client pod in three phases on the same topology and server:
+ *   measure  no probe of netprof's attached, no sampler: the headline figures;
+ *   profile  the stack sampler alone: folded stacks and cycle categories;
+ *   explain  the hop tracer and function timing: hop paths, netfilter time,
+ *            drops, and what the load generator saw while traced.
+ * Then report and tear down. `netprof run` does one, `netprof compare` one
+ * per datapath.
  */
 #ifndef NETPROF_RUN_H
 #define NETPROF_RUN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "profile/categories.h"
 #include "trace/functime.h"
 #include "trace/hops.h"
-#include "profile/profiler.h"
+#include "profile/profile.h"
 #include "loadgen/loadgen.h"
 #include "topo/topo.h"
 
@@ -25,6 +30,9 @@ struct run_config {
 	int nr_workloads;
 	bool trace;			/* the hop tracer (off with --no-trace) */
 	bool profile;			/* stack sampling (off with --no-profile) */
+	/* The profile and explain phases' length; 0: RUN_PHASE_NS, or the
+	 * measure phase's (-d) where that is shorter. Warm-up as -d's. */
+	uint64_t profile_ns, explain_ns;
 	unsigned profile_freq;		/* samples per second per CPU */
 	char categories[256];		/* rules file; "" = built in */
 	struct hops_target tracer;	/* sampling and probe switches; namespaces filled in */
@@ -36,12 +44,22 @@ struct run_config {
 	bool json;			/* the stdout report as JSON (--json) */
 };
 
-struct run_workload_result {
+#define RUN_PHASE_NS 3000000000ULL
+
+/* What the load generator saw in one phase, and the packets sent meanwhile. */
+struct run_phase {
+	bool ran;
 	struct loadgen_result lg;
+	double ip_packets;		/* IP packets the two endpoints sent */
+};
+
+struct run_workload_result {
+	struct loadgen_result lg;	/* the measure phase: no probes attached */
+	double ip_packets;		/* IP packets the two endpoints sent in it */
+	struct run_phase profile_phase, explain_phase;
 	bool have_hops;
 	struct hops_summary hops;
 	struct func_summary funcs;
-	double ip_packets;		/* IP packets the two endpoints sent */
 	bool have_profile;
 	struct profile_stats prof;
 	struct category_totals cats;
@@ -69,5 +87,7 @@ void run_config_defaults(struct run_config *c);
  */
 int run_datapath(const struct run_config *c, struct run_result *res);
 void run_result_free(struct run_result *res);
+/* Creates DIR if need be; one usage line and -1 when it cannot be written. */
+int run_results_dir_check(const char *cmd, const char *dir);
 
 #endif

@@ -11,10 +11,12 @@
  */
 static void print_profile(const struct categories *cats, const struct run_workload_result *w)
 {
-	double tx = w->lg.client.win_transactions, packets = w->ip_packets;
+	const struct run_phase *p = &w->profile_phase;
+	double tx = p->lg.client.win_transactions, packets = p->ip_packets;
 
 	out_object_begin("profile");
-	out_text("\n");
+	out_double("seconds", "\nProfile phase (the stack sampler alone, %.1f s measured):\n",
+		   p->lg.seconds);
 	profiler_print_stats(&w->prof);
 	out_string("folded", w->folded[0] ? "folded stacks: %s (netprof flame FILE -o out.svg)\n" : NULL,
 		   w->folded);
@@ -45,6 +47,33 @@ static void print_overhead(const struct run_workload_result *w)
 	out_object_end();
 }
 
+static bool stream_like(enum lg_workload w)
+{
+	return w == LG_STREAM || w == LG_PUSH || w == LG_UDP;
+}
+
+/* The load generator's figures while traced, beside the clean ones. */
+static void print_explain_load(const struct run_workload_result *w)
+{
+	const struct loadgen_result *e = &w->explain_phase.lg;
+	bool stream = stream_like(w->lg.workload);
+	double clean = stream ? w->lg.gbps : w->lg.tps, traced = stream ? e->gbps : e->tps;
+
+	out_object_begin("explain");
+	out_double("seconds", "\nExplain phase (hop tracer and function timing attached, %.1f s measured):",
+		   e->seconds);
+	if (stream)
+		out_text(" %.3f Gbit/s while traced vs %.3f clean", traced, clean);
+	else
+		out_text(" %.0f transactions/s while traced vs %.0f clean", traced, clean);
+	out_double("ratio", ", ratio %.3f\n", clean > 0 ? traced / clean : NAN);
+	if (out_json()) {
+		out_key("load");
+		loadgen_print_result(e);
+	}
+	out_object_end();
+}
+
 static void print_workload(const struct run_report *r, int i)
 {
 	const struct run_config *c = r->config;
@@ -57,20 +86,24 @@ static void print_workload(const struct run_report *r, int i)
 		out_object_end();
 		return;
 	}
+	out_text("Measure phase (no probe of netprof's attached):\n");
 	out_key("load");
 	loadgen_print_result(&w->lg);
 	if (w->have_profile)
 		print_profile(r->cats, w);
-	if (r->tracer && r->hops[i]) {
+	if (w->explain_phase.ran)
+		print_explain_load(w);
+	if (r->hops[i]) {
 		out_text("\n");
-		hops_print(r->hops[i], w->lg.seconds, w->lg.client.win_transactions);
+		hops_print(r->hops[i], w->explain_phase.lg.seconds,
+			   w->explain_phase.lg.client.win_transactions);
 	} else {
 		out_string("hops", c->trace ? NULL : "\nHop tracer off (--no-trace)\n", "off");
 	}
-	if (r->ftimer) {
+	if (r->funcs[i]) {
 		out_text("\n");
-		func_timer_print(r->funcs[i], w->ip_packets, w->lg.client.transactions,
-				 r->cats);
+		func_timer_print(r->funcs[i], w->explain_phase.ip_packets,
+				 w->explain_phase.lg.client.transactions, r->cats);
 	}
 	out_object_end();
 }
