@@ -47,22 +47,6 @@ static int common_opt(const char *command, int opt, char **argv)
 	}
 }
 
-int cli_next_opt(const char *command, int argc, char **argv, const char *shortopts,
-		 const struct option *longopts)
-{
-	int opt, rc;
-
-	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		rc = common_opt(command, opt, argv);
-		if (rc > 0)
-			continue;
-		if (rc < 0)
-			return CLI_ERROR;
-		return opt == 'h' ? CLI_HELP : opt;
-	}
-	return -1;
-}
-
 bool cli_no_args(const char *command, int argc, char **argv)
 {
 	if (optind >= argc)

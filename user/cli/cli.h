@@ -91,20 +91,11 @@ int cli_exit_code(enum cli_result result);
 /* After the options: one usage line and false if arguments are left over. */
 bool cli_no_args(const char *command, int argc, char **argv);
 
-/*
- * The hand-written loop that cmd_run.c still uses, until its commands move
- * to option tables: getopt_long with -v, --json and the errors handled.
- * Returns the command's next own option, -1 at the end, CLI_HELP for -h
- * (print the help and exit 0) or CLI_ERROR after printing a usage error.
- */
+/* The long options cli_parse() adds to every command. */
 #define CLI_OPT_JSON 0x1001
 #define CLI_COMMON_LONGOPTS					\
 	{ "json", no_argument, NULL, CLI_OPT_JSON },		\
 	{ "verbose", no_argument, NULL, 'v' },			\
 	{ "help", no_argument, NULL, 'h' }
-#define CLI_HELP 0x1002
-#define CLI_ERROR 0x1003
-int cli_next_opt(const char *command, int argc, char **argv, const char *shortopts,
-		 const struct option *longopts);
 
 #endif

@@ -50,21 +50,17 @@ static int newest_run(char *out, size_t len)
 
 int cmd_report(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, {} };
+	/* Only the options every command has: -v, --json, -h. */
+	const struct cli_group groups[] = { {} };
+	const struct cli_spec spec = { "report", report_help, groups, .no_operands = false };
 	char dir[PATH_MAX], path[PATH_MAX + 16], buf[65536];
+	enum cli_result rc = cli_parse(&spec, argc, argv);
 	struct stat st;
 	size_t n;
 	FILE *f;
-	int opt;
 
-	while ((opt = cli_next_opt("report", argc, argv, ":vh", longopts)) != -1) {
-		if (opt == CLI_ERROR)
-			return EXIT_USAGE;
-		if (opt == CLI_HELP) {
-			report_help();
-			return 0;
-		}
-	}
+	if (rc != CLI_PARSED)
+		return cli_exit_code(rc);
 	if (argc - optind > 1) {
 		usage_error("report: give one run (see 'netprof report -h')");
 		return EXIT_USAGE;
@@ -77,14 +73,14 @@ int cmd_report(int argc, char **argv)
 		else
 			snprintf(dir, sizeof(dir), "%s/%s", RESULTS_ROOT, arg);
 	} else if (newest_run(dir, sizeof(dir))) {
-		fprintf(stderr, "netprof report: no runs under %s/ (run 'sudo netprof run --cni cilium')\n",
-			RESULTS_ROOT);
+		pr_cmd_error("report", "no runs under %s/ (run 'sudo netprof run --cni cilium')",
+			     RESULTS_ROOT);
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/report.%s", dir, opt_json ? "json" : "txt");
 	f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "netprof report: cannot read %s: %s\n", path, strerror(errno));
+		pr_cmd_error("report", "cannot read %s: %s", path, strerror(errno));
 		return 1;
 	}
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
