@@ -206,6 +206,14 @@ test_phases_measure_clean_profile_alone_explain_traced() {
 	echo "$w" | jq -e '[.profile.categories[] | select(.category == "netprof") | .share_pct] | (add // 0) < 3' \
 		>/dev/null || fail "netprof category at $share% of the profile's samples"
 	echo "$w" | jq -e '.hops.paths | length > 0' >/dev/null || fail "no hop paths from the explain phase"
+	# What the probes cost, as the kernel counted and clocked them; calico
+	# runs tc, netfilter and tracepoint programs for every packet.
+	echo "$w" | jq -e '.hops.probe_cost | .measured and .runs_per_packet > 3
+		and .cost_ns.tc > 0 and .cost_ns.netfilter > 0 and .cost_ns.tracepoint > 0
+		and .us_per_packet > 0' >/dev/null \
+		|| fail "probe cost: $(echo "$w" | jq -c .hops.probe_cost)"
+	# The kernel's statistics were on for the explain phase only.
+	expect_eq "$(cat /proc/sys/kernel/bpf_stats_enabled)" 0 "BPF run-time statistics after the run"
 	nothing_left
 }
 

@@ -54,7 +54,8 @@ static const struct run_result *build_results(void)
 	x->have_hops = true;
 	x->hops = (struct hops_summary){ .valid = true, .hops = 7, .veth = 2, .macvlan = 0,
 					 .nf_hooks = 6, .nf_us = 1.5, .backlog = 2,
-					 .softirq_passes = 1.25, .fib_lookups = 2 };
+					 .softirq_passes = 1.25, .fib_lookups = 2,
+					 .probe_runs = 16.5, .probe_us = 1.25 };
 	x->funcs.valid = true;
 	x->funcs.total_self_us_per_packet = 3.25;
 	x->funcs.self_us_per_packet[0] = 2.5;
@@ -72,6 +73,7 @@ static const struct run_result *build_results(void)
 	x->lg.client.cpu.proc_user = 0.125;
 	x->lg.client.cpu.proc_system = 0.875;
 	x->have_hops = true;	/* attached, but no request path was seen */
+	x->hops.probe_runs = x->hops.probe_us = NAN;	/* nor its cost measured */
 
 	results[1].topo.opts.cni = TOPO_CNI_CILIUM;
 	results[1].nr_workloads = 2;
@@ -115,13 +117,14 @@ TEST(compare_text_tables)
 	ASSERT_TEXT(text,
 		"netprof compare (run cmp-1234): latency, rate, Gbit/s and CPU from the measure phase (no probes);\n"
 		"the request path's figures per packet, from the explain phase; traced: the\n"
-		"explain phase's rate over the measure phase's; cycles from the profile phase\n"
+		"explain phase's rate over the measure phase's; probe: netprof's programs' runs\n"
+		"and time per followed packet; cycles from the profile phase\n"
 		"\n"
-		"datapath       workload     p50 us    p99 us     trans/s   Gbit/s    cpu client  hops  veth mvlan    nf  nf us  blog  sirq   fib  fn us traced\n"
-		"calico         pingpong       20.0      80.0       45123        -   1.23   0.75     7     2     0     6   1.50     2  1.25  2.00   3.25  0.500\n"
-		"cilium         pingpong       20.0      80.0       50000        -   1.00   0.00     -     -     -     -      -     -     -     -      -      -\n"
-		"calico         stream            -         -           -    12.50   1.50   1.00     -     -     -     -      -     -     -     -      -      -\n"
-		"cilium         stream            -         -           -        -   0.00   0.00     -     -     -     -      -     -     -     -      -      -  PARTIAL\n"
+		"datapath       workload     p50 us    p99 us     trans/s   Gbit/s    cpu client  hops  veth mvlan    nf  nf us  blog  sirq   fib  fn us traced  probe  pr us\n"
+		"calico         pingpong       20.0      80.0       45123        -   1.23   0.75     7     2     0     6   1.50     2  1.25  2.00   3.25  0.500   16.5   1.25\n"
+		"cilium         pingpong       20.0      80.0       50000        -   1.00   0.00     -     -     -     -      -     -     -     -      -      -      -      -\n"
+		"calico         stream            -         -           -    12.50   1.50   1.00     -     -     -     -      -     -     -     -      -      -      -      -\n"
+		"cilium         stream            -         -           -        -   0.00   0.00     -     -     -     -      -     -     -     -      -      -      -      -  PARTIAL\n"
 		"\n"
 		"Where the cycles went (% of the run's samples; categories over 1% anywhere)\n"
 		"datapath       workload    tcp-ip iptables    other\n"
@@ -164,6 +167,8 @@ TEST(compare_json_tables)
 		"      \"fib_lookups\": 2,\n"
 		"      \"function_self_us_per_packet\": 3.25,\n"
 		"      \"traced_ratio\": 0.5,\n"
+		"      \"probe_runs_per_packet\": 16.5,\n"
+		"      \"probe_us_per_packet\": 1.25,\n"
 		"      \"partial\": false\n"
 		"    },\n"
 		"    {\n"
@@ -185,6 +190,8 @@ TEST(compare_json_tables)
 		"      \"fib_lookups\": null,\n"
 		"      \"function_self_us_per_packet\": null,\n"
 		"      \"traced_ratio\": null,\n"
+		"      \"probe_runs_per_packet\": null,\n"
+		"      \"probe_us_per_packet\": null,\n"
 		"      \"partial\": false\n"
 		"    },\n"
 		"    {\n"
@@ -206,6 +213,8 @@ TEST(compare_json_tables)
 		"      \"fib_lookups\": null,\n"
 		"      \"function_self_us_per_packet\": null,\n"
 		"      \"traced_ratio\": null,\n"
+		"      \"probe_runs_per_packet\": null,\n"
+		"      \"probe_us_per_packet\": null,\n"
 		"      \"partial\": false\n"
 		"    },\n"
 		"    {\n"
@@ -227,6 +236,8 @@ TEST(compare_json_tables)
 		"      \"fib_lookups\": null,\n"
 		"      \"function_self_us_per_packet\": null,\n"
 		"      \"traced_ratio\": null,\n"
+		"      \"probe_runs_per_packet\": null,\n"
+		"      \"probe_us_per_packet\": null,\n"
 		"      \"partial\": true\n"
 		"    }\n"
 		"  ],\n"

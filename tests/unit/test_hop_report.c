@@ -161,6 +161,16 @@ static void build(struct hops_snapshot *s)
 					      .failed = 1 };
 
 	s->counters[CNT_PKTS_TRACED] = 180;
+	/* The kernel's count and clock of the tracer's programs. */
+	s->cost.measured = true;
+	s->cost.runs[PROBE_TC] = 720;
+	s->cost.ns[PROBE_TC] = 72000;
+	s->cost.runs[PROBE_NETFILTER] = 360;
+	s->cost.ns[PROBE_NETFILTER] = 54000;
+	s->cost.runs[PROBE_TRACEPOINT] = 1800;
+	s->cost.ns[PROBE_TRACEPOINT] = 90000;
+	s->cost.runs[PROBE_SOCK_OPS] = 90;
+	s->cost.ns[PROBE_SOCK_OPS] = 18000;
 	s->counters[CNT_PKTS_FINISHED] = 175;
 	s->counters[CNT_PKTS_SKIPPED] = 0;
 	s->counters[CNT_STATE_FULL] = 2;
@@ -236,6 +246,12 @@ static const char expected_text[] =
 	"   per packet: 0 veth crossings (+1 on the wire veth, through XDP and NAPI), 0 macvlan crossings, 1 backlog enqueues, 0 netfilter hooks (0.00 us in netfilter), 1.00 softirq passes, 0.00 FIB lookups\n"
 	"\n"
 	"3 distinct paths; per packet (all directions, wire included): 8.40 hops, 1.49 veth crossings, 0.00 macvlan crossings, 1.49 backlog enqueues, 1.49 softirq passes, 1.03 netfilter hooks (0.85 us), 0.77 FIB lookups\n"
+	"\n"
+	"Probe cost (netprof's programs, as the kernel counts and clocks them): 16.5 runs and 1.30 us per followed packet (the hooks' dispatch around them not included)\n"
+	"   tc              4.0 runs per packet     100 ns a run\n"
+	"   netfilter       2.0 runs per packet     150 ns a run\n"
+	"   tracepoint     10.0 runs per packet      50 ns a run\n"
+	"   sock_ops        0.5 runs per packet     200 ns a run\n"
 	"\n"
 	"Netfilter time per traversal, us (mean; netprof's own 0.10 us per slot taken out)\n"
 	"   netprof-t1-node1             PREROUTING     1.50: raw+conntrack 0.30 mangle+nat-dst+filter+security+nat-src+helpers 1.00\n"
@@ -484,6 +500,25 @@ static const char expected_json[] =
 	"    \"netfilter_hooks\": 1.0285714285714285,\n"
 	"    \"netfilter_us\": 0.84857142857142853,\n"
 	"    \"fib_lookups\": 0.77142857142857146\n"
+	"  },\n"
+	"  \"probe_cost\": {\n"
+	"    \"measured\": true,\n"
+	"    \"runs_per_packet\": 16.5,\n"
+	"    \"us_per_packet\": 1.3,\n"
+	"    \"cost_ns\": {\n"
+	"      \"tc\": 100,\n"
+	"      \"xdp\": null,\n"
+	"      \"netfilter\": 150,\n"
+	"      \"tracepoint\": 50,\n"
+	"      \"sock_ops\": 200\n"
+	"    },\n"
+	"    \"runs\": {\n"
+	"      \"tc\": 720,\n"
+	"      \"xdp\": 0,\n"
+	"      \"netfilter\": 360,\n"
+	"      \"tracepoint\": 1800,\n"
+	"      \"sock_ops\": 90\n"
+	"    }\n"
 	"  },\n"
 	"  \"netfilter\": {\n"
 	"    \"probe_cost_us\": 0.10000000000000001,\n"

@@ -62,6 +62,9 @@ static void print_compare_row(const struct run_result *r, int w)
 	out_double("function_self_us_per_packet", " %6.2f",
 		   x->funcs.valid ? x->funcs.total_self_us_per_packet : NAN);
 	out_double("traced_ratio", " %6.3f", traced_ratio(x));
+	out_double("probe_runs_per_packet", " %6.1f",
+		   x->have_hops ? x->hops.probe_runs : NAN);
+	out_double("probe_us_per_packet", " %6.2f", x->have_hops ? x->hops.probe_us : NAN);
 	out_bool("partial", lg->partial ? "  PARTIAL\n" : "\n", lg->partial);
 	out_object_end();
 }
@@ -134,10 +137,12 @@ void compare_report_print(const struct run_result *results, int nr, int nr_workl
 	out_string("run", "netprof compare (run %s)", base_run);
 	out_text(": latency, rate, Gbit/s and CPU from the measure phase (no probes);\n"
 		 "the request path's figures per packet, from the explain phase; traced: the\n"
-		 "explain phase's rate over the measure phase's; cycles from the profile phase\n\n");
-	out_text("%-14s %-9s %9s %9s %11s %8s %6s %6s %5s %5s %5s %5s %6s %5s %5s %5s %6s %6s\n",
+		 "explain phase's rate over the measure phase's; probe: netprof's programs' runs\n"
+		 "and time per followed packet; cycles from the profile phase\n\n");
+	out_text("%-14s %-9s %9s %9s %11s %8s %6s %6s %5s %5s %5s %5s %6s %5s %5s %5s %6s %6s %6s %6s\n",
 		 "datapath", "workload", "p50 us", "p99 us", "trans/s", "Gbit/s", "cpu", "client",
-		 "hops", "veth", "mvlan", "nf", "nf us", "blog", "sirq", "fib", "fn us", "traced");
+		 "hops", "veth", "mvlan", "nf", "nf us", "blog", "sirq", "fib", "fn us", "traced",
+		 "probe", "pr us");
 	out_array_begin("rows");
 	for (int w = 0; w < nr_workloads; w++)
 		for (int i = 0; i < nr; i++)

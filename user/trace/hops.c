@@ -171,6 +171,7 @@ int hops_open(struct hops_tracer **out, const struct hops_target *target)
 
 	if (!h)
 		return -ENOMEM;
+	h->stats_fd = -1;
 	h->target = *target;
 	h->nf_slots = target->nf_detail ? NF_ALL_SLOTS : NF_DEFAULT_SLOTS;
 	bpf_compat_init();
@@ -204,6 +205,7 @@ int hops_open(struct hops_tracer **out, const struct hops_target *target)
 		goto fail;
 	hops_attach_sockops(h);
 	pthread_mutex_init(&h->lock, NULL);
+	hops_cost_start(h);
 	hops_start_duty_cycle(h);
 	*out = h;
 	return 0;
@@ -248,6 +250,7 @@ void hops_reset(struct hops_tracer *h)
 		bpf_map_update_elem(bpf_map__fd(h->skel->maps.counters), &i, zeros, BPF_ANY);
 	free(zeros);
 	memset(&h->skel->bss->sockops_totals, 0, sizeof(h->skel->bss->sockops_totals));
+	hops_cost_reset(h);
 }
 
 void hops_close(struct hops_tracer *h)
@@ -255,6 +258,7 @@ void hops_close(struct hops_tracer *h)
 	if (!h)
 		return;
 	hops_detach_all(h);
+	hops_cost_stop(h);
 	hops_bpf__destroy(h->skel);
 	free(h);
 }

@@ -49,6 +49,8 @@ struct hops_summary {
 	double ctx_switches;		/* of the run's tasks, in total */
 	double fib_lookups;		/* FIB lookups per packet on the request path */
 	uint64_t packets_followed, packets_lost;
+	/* The tracer's own programs per followed packet (NaN: not measured). */
+	double probe_runs, probe_us;
 };
 struct hops_snapshot;
 /* A copy of every aggregate now and of what the report needs of the tracer,

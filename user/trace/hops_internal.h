@@ -64,6 +64,11 @@ struct hops_tracer {
 	volatile bool duty_stop;
 	pthread_mutex_t lock;
 	uint64_t windows;		/* attached windows since the start */
+	/* BPF run-time statistics, on while this descriptor is open (-1: off),
+	 * and each kind's runs and time when they came on or at the last reset. */
+	int stats_fd;
+	char stats_why[160];
+	uint64_t base_runs[PROBE_KINDS], base_ns[PROBE_KINDS];
 };
 
 
@@ -82,5 +87,11 @@ int hops_attach_sockops(struct hops_tracer *h);
 void hops_start_duty_cycle(struct hops_tracer *h);
 /* Stops the duty cycle and takes off everything attached; the skeleton stays. */
 void hops_detach_all(struct hops_tracer *h);
+
+/* hops_cost.c: the tracer's programs' own cost, from the kernel's statistics. */
+void hops_cost_start(struct hops_tracer *h);
+void hops_cost_reset(struct hops_tracer *h);
+void hops_cost_read(const struct hops_tracer *h, struct hops_probe_cost *cost);
+void hops_cost_stop(struct hops_tracer *h);
 
 #endif

@@ -224,6 +224,7 @@ struct hops_snapshot *hops_snapshot(struct hops_tracer *h)
 			     sizeof(struct nf_value), (void **)&s->nf);
 	read_drops(h, s);
 	read_fib(h, s);
+	hops_cost_read(h, &s->cost);
 	return s;
 }
 

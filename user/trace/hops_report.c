@@ -553,6 +553,50 @@ static void print_sockops(const struct sockops_stats *so)
 	out_object_end();
 }
 
+static const char *const probe_kind_names[PROBE_KINDS] = {
+	"tc", "xdp", "netfilter", "tracepoint", "sock_ops",
+};
+
+/* The tracer's own programs: how often they ran for each followed packet and
+ * what one run costs, as the kernel counted and clocked them. */
+static void print_cost(const struct hops_snapshot *s)
+{
+	const struct hops_probe_cost *c = &s->cost;
+	double followed = s->counters[CNT_PKTS_TRACED], runs = 0, ns = 0;
+
+	out_object_begin("probe_cost");
+	out_bool("measured", NULL, c->measured);
+	if (!c->measured) {
+		out_string("why", "\nProbe cost: not measured (%s)\n", c->why);
+		out_object_end();
+		return;
+	}
+	for (int k = 0; k < PROBE_KINDS; k++) {
+		runs += c->runs[k];
+		ns += c->ns[k];
+	}
+	out_double("runs_per_packet", "\nProbe cost (netprof's programs, as the kernel counts and clocks "
+		   "them): %.1f runs", followed > 0 ? runs / followed : NAN);
+	out_double("us_per_packet", " and %.2f us per followed packet", followed > 0 ?
+		   ns / followed / 1e3 : NAN);
+	out_text(" (the hooks' dispatch around them not included)\n");
+	out_object_begin("cost_ns");
+	for (int k = 0; k < PROBE_KINDS; k++)
+		out_double(probe_kind_names[k], NULL, c->runs[k] ? (double)c->ns[k] / c->runs[k] : NAN);
+	out_object_end();
+	out_object_begin("runs");
+	for (int k = 0; k < PROBE_KINDS; k++)
+		out_uint(probe_kind_names[k], NULL, c->runs[k]);
+	out_object_end();
+	for (int k = 0; k < PROBE_KINDS && !out_json(); k++) {
+		if (!c->runs[k])
+			continue;
+		out_text("   %-12s %6.1f runs per packet %7.0f ns a run\n", probe_kind_names[k],
+			 followed > 0 ? c->runs[k] / followed : NAN, (double)c->ns[k] / c->runs[k]);
+	}
+	out_object_end();
+}
+
 static void print_notes(const struct hops_snapshot *s)
 {
 	out_array_begin("probes");
@@ -589,6 +633,7 @@ int hops_print(const struct hops_snapshot *s, double seconds, uint64_t transacti
 	print_lost(s);
 	print_paths(s);
 	print_per_packet(s, per_pkt);
+	print_cost(s);
 	print_netfilter(s);
 	print_fib(s);
 	print_context(s, per_pkt, transactions);
@@ -608,6 +653,17 @@ int hops_summarize(const struct hops_snapshot *snap, struct hops_summary *sum)
 	sum->packets_followed = snap->counters[CNT_PKTS_TRACED];
 	sum->packets_lost = snap->counters[CNT_STATE_FULL];
 	sum->ctx_switches = snap->counters[CNT_CTX_SWITCHES];
+	sum->probe_runs = sum->probe_us = NAN;
+	if (snap->cost.measured && sum->packets_followed) {
+		double runs = 0, ns = 0;
+
+		for (int k = 0; k < PROBE_KINDS; k++) {
+			runs += snap->cost.runs[k];
+			ns += snap->cost.ns[k];
+		}
+		sum->probe_runs = runs / sum->packets_followed;
+		sum->probe_us = ns / sum->packets_followed / 1e3;
+	}
 	if (best >= 0 && snap->paths[best].val.count) {
 		const struct path_value *p = &snap->paths[best].val;
 		unsigned wire = path_wire_backlog(snap, p), wire_xdp = path_wire_xdp(snap, p);

@@ -59,6 +59,19 @@ struct hops_drop {
 	char reason[64];		/* the kernel's name for key.reason */
 };
 
+/* The kinds of program the hop tracer runs, for its cost. */
+enum hops_probe_kind {
+	PROBE_TC, PROBE_XDP, PROBE_NETFILTER, PROBE_TRACEPOINT, PROBE_SOCK_OPS, PROBE_KINDS,
+};
+
+/* What the tracer's own programs cost while it ran, as the kernel counts and
+ * clocks them (BPF run-time statistics): runs and time in each kind. */
+struct hops_probe_cost {
+	bool measured;
+	char why[160];			/* why not, when not measured */
+	uint64_t runs[PROBE_KINDS], ns[PROBE_KINDS];
+};
+
 struct hops_snapshot {
 	/* The tracer's setup. */
 	unsigned duty;			/* probes on one window in N (0, 1: always) */
@@ -86,6 +99,7 @@ struct hops_snapshot {
 	struct hops_drop *drops;
 	int nr_drops;
 	struct fib_ns_stats fib[MAX_NETNS];	/* by netns index */
+	struct hops_probe_cost cost;
 };
 
 #endif
