@@ -36,6 +36,9 @@ enum lg_workload {
 };
 
 const char *lg_workload_name(enum lg_workload w);
+/* Whether a workload's headline figure is Gbit/s (stream, push, udp) rather
+ * than transactions/s. */
+bool lg_headline_is_gbps(enum lg_workload w);
 /* -1 when the name is unknown */
 int lg_workload_parse(const char *name);
 

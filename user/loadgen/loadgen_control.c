@@ -24,6 +24,11 @@ const char *lg_workload_name(enum lg_workload w)
 	return (unsigned)w < LG_WORKLOAD_COUNT ? workload_names[w] : "unknown";
 }
 
+bool lg_headline_is_gbps(enum lg_workload w)
+{
+	return w == LG_STREAM || w == LG_PUSH || w == LG_UDP;
+}
+
 int lg_workload_parse(const char *name)
 {
 	for (int i = 0; i < LG_WORKLOAD_COUNT; i++)

@@ -25,8 +25,7 @@ static double latency_us(const struct loadgen_result *lg, double percentile)
 static double traced_ratio(const struct run_workload_result *x)
 {
 	const struct loadgen_result *e = &x->explain_phase.lg;
-	bool stream = x->lg.workload == LG_STREAM || x->lg.workload == LG_PUSH ||
-		      x->lg.workload == LG_UDP;
+	bool stream = lg_headline_is_gbps(x->lg.workload);
 	double clean = stream ? x->lg.gbps : x->lg.tps;
 
 	if (!x->explain_phase.ran || !(clean > 0))

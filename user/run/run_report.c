@@ -47,16 +47,11 @@ static void print_overhead(const struct run_workload_result *w)
 	out_object_end();
 }
 
-static bool stream_like(enum lg_workload w)
-{
-	return w == LG_STREAM || w == LG_PUSH || w == LG_UDP;
-}
-
 /* The load generator's figures while traced, beside the clean ones. */
 static void print_explain_load(const struct run_workload_result *w)
 {
 	const struct loadgen_result *e = &w->explain_phase.lg;
-	bool stream = stream_like(w->lg.workload);
+	bool stream = lg_headline_is_gbps(w->lg.workload);
 	double clean = stream ? w->lg.gbps : w->lg.tps, traced = stream ? e->gbps : e->tps;
 
 	out_object_begin("explain");
