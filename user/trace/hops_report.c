@@ -557,12 +557,22 @@ static const char *const probe_kind_names[PROBE_KINDS] = {
 	"tc", "xdp", "netfilter", "tracepoint", "sock_ops",
 };
 
+/* Runs and ns of every kind of the tracer's programs together. */
+static void cost_totals(const struct hops_probe_cost *c, double *runs, double *ns)
+{
+	*runs = *ns = 0;
+	for (int k = 0; k < PROBE_KINDS; k++) {
+		*runs += c->runs[k];
+		*ns += c->ns[k];
+	}
+}
+
 /* The tracer's own programs: how often they ran for each followed packet and
  * what one run costs, as the kernel counted and clocked them. */
 static void print_cost(const struct hops_snapshot *s)
 {
 	const struct hops_probe_cost *c = &s->cost;
-	double followed = s->counters[CNT_PKTS_TRACED], runs = 0, ns = 0;
+	double followed = s->counters[CNT_PKTS_TRACED], runs, ns;
 
 	out_object_begin("probe_cost");
 	out_bool("measured", NULL, c->measured);
@@ -571,10 +581,7 @@ static void print_cost(const struct hops_snapshot *s)
 		out_object_end();
 		return;
 	}
-	for (int k = 0; k < PROBE_KINDS; k++) {
-		runs += c->runs[k];
-		ns += c->ns[k];
-	}
+	cost_totals(c, &runs, &ns);
 	out_double("runs_per_packet", "\nProbe cost (netprof's programs, as the kernel counts and clocks "
 		   "them): %.1f runs", followed > 0 ? runs / followed : NAN);
 	out_double("us_per_packet", " and %.2f us per followed packet", followed > 0 ?
@@ -655,12 +662,9 @@ int hops_summarize(const struct hops_snapshot *snap, struct hops_summary *sum)
 	sum->ctx_switches = snap->counters[CNT_CTX_SWITCHES];
 	sum->probe_runs = sum->probe_us = NAN;
 	if (snap->cost.measured && sum->packets_followed) {
-		double runs = 0, ns = 0;
+		double runs, ns;
 
-		for (int k = 0; k < PROBE_KINDS; k++) {
-			runs += snap->cost.runs[k];
-			ns += snap->cost.ns[k];
-		}
+		cost_totals(&snap->cost, &runs, &ns);
 		sum->probe_runs = runs / sum->packets_followed;
 		sum->probe_us = ns / sum->packets_followed / 1e3;
 	}
