@@ -145,10 +145,11 @@ struct {
 	__type(value, struct lat_hist);
 } hop_latency SEC(".maps");
 
+/* Indexed by NF_TIME_INDEX: no hash lookup and, per CPU, no atomics. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_NETNS * NF_HOOKS * NF_SLOTS);
-	__type(key, struct nf_key);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NF_TIME_ENTRIES);
+	__type(key, __u32);
 	__type(value, struct nf_value);
 } nf_time SEC(".maps");
 
@@ -875,11 +876,10 @@ static __always_inline int nf_hop(struct bpf_nf_ctx *ctx, __u32 slot)
 	struct sk_buff *skb = ctx->skb;
 	const struct nf_hook_state *state = ctx->state;
 	__u32 hook = BPF_CORE_READ(state, hook);
-	__u32 ns, prev;
+	__u32 ns, prev, idx;
 	__u64 key = (__u64)skb, now, dt;
 	struct pkt_state *st;
 	struct nf_value *v;
-	struct nf_key k;
 
 	if (hook >= NF_HOOKS)
 		return NF_ACCEPT;
@@ -907,19 +907,11 @@ static __always_inline int nf_hop(struct bpf_nf_ctx *ctx, __u32 slot)
 		return NF_ACCEPT;
 	now = bpf_ktime_get_ns();
 	dt = now - st->last_ts;
-	k.ns_index = ns;
-	k.hook = hook;
-	k.slot = NF_WHERE_SLOT(HOP_WHERE(prev));
-	v = bpf_map_lookup_elem(&nf_time, &k);
-	if (!v) {
-		struct nf_value zero = {};
-
-		bpf_map_update_elem(&nf_time, &k, &zero, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&nf_time, &k);
-	}
+	idx = NF_TIME_INDEX(ns, hook, NF_WHERE_SLOT(HOP_WHERE(prev)));
+	v = bpf_map_lookup_elem(&nf_time, &idx);
 	if (v) {
-		__sync_fetch_and_add(&v->packets, 1);
-		__sync_fetch_and_add(&v->ns, dt);
+		v->packets++;
+		v->ns += dt;
 	}
 	st->nf_ns += dt;
 	st->last_nf_hop = HOP_ENCODE(HOP_NF, ns, NF_WHERE(hook, slot));
@@ -1189,13 +1181,6 @@ static __always_inline void on_softirq(__u32 vec, bool entry)
 TP_TWIN(btf_, raw_, softirq_entry, on_softirq(vec, true), unsigned int vec)
 TP_TWIN(btf_, raw_, softirq_exit, on_softirq(vec, false), unsigned int vec)
 
-static __always_inline void on_softirq_raise(__u32 vec)
-{
-	if (vec == NET_RX_SOFTIRQ_)
-		count(CNT_NET_RX_RAISED, 1);
-}
-
-TP_TWIN(btf_, raw_, softirq_raise, on_softirq_raise(vec), unsigned int vec)
 
 static __always_inline bool in_run_cgroup(struct task_struct *t)
 {

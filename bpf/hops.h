@@ -49,7 +49,8 @@ enum hop_kind {
 #define NF_SLOTS 9
 #define NF_HOOKS 5	/* PRE_ROUTING, LOCAL_IN, FORWARD, LOCAL_OUT, POST_ROUTING */
 #define NF_SLOT_PRIORITIES { -2147483647, -2147483646, -250, -175, -125, -50, 25, 250, 2147483646 }
-#define NF_CALIBRATION_SLOT 0	/* the segment from slot 0 to slot 1 */
+#define NF_CALIBRATION_SLOT 0	/* the segment from slot 0 to slot 1... */
+#define NF_CALIBRATION_NEXT 1	/* ...which only calibrates when attached */
 #define NF_WHERE(hook, slot) ((hook) * 16 + (slot))
 #define NF_WHERE_HOOK(where) ((where) / 16)
 #define NF_WHERE_SLOT(where) ((where) % 16)
@@ -220,6 +221,10 @@ struct nf_value {
 	__u64 packets, ns;
 };
 
+/* nf_time's index for a (netns index, hook, slot) segment. */
+#define NF_TIME_INDEX(ns, hook, slot) ((((ns) % MAX_NETNS) * NF_HOOKS + (hook)) * NF_SLOTS + (slot))
+#define NF_TIME_ENTRIES (MAX_NETNS * NF_HOOKS * NF_SLOTS)
+
 struct drop_key {
 	__u32 reason;
 	__u32 last_hop;		/* where the packet was last seen */
@@ -248,7 +253,6 @@ enum hops_counter {
 	CNT_WAKEUPS,		/* sched_wakeup of a task of the run's cgroup */
 	CNT_NET_RX_SOFTIRQS,	/* NET_RX softirq entries on any CPU */
 	CNT_NET_TX_SOFTIRQS,
-	CNT_NET_RX_RAISED,
 	CNT_FIB_LOOKUPS,	/* FIB lookups made for followed packets */
 	CNT_FIB_OTHER,		/* ...in the run's namespaces, for no followed packet */
 	CNT_PENDING,		/* picked up at a hop without the skb (flow key) */

@@ -169,7 +169,7 @@ test_phases_measure_clean_profile_alone_explain_traced() {
 	err=$RESULTS/stderr
 	"$NETPROF" run --cni calico --run "t$$-$T_SEQ" -w rr -d 2s --warmup 300ms \
 		--profile-duration 3s --explain-duration 1s --results "$RESULTS" >/dev/null 2>"$err" &
-	local pid=$! seen_measure=no seen_profile=no
+	local pid=$! seen_measure=no seen_profile=no seen_traced=no
 	t_defer kill -TERM $pid
 	# What is loaded, newly, in each phase: nothing in measure (calico has no
 	# BPF of its own), the sampler alone in profile.
@@ -184,12 +184,19 @@ test_phases_measure_clean_profile_alone_explain_traced() {
 			[ -z "$new" ] || [ "$new" = profile_sample ] \
 				|| fail "programs besides the sampler during the profile phase: $new"
 			seen_profile=yes
+		elif grep -q 'explain: rr' "$err"; then
+			# Priced in the calibration window, then traced unclocked.
+			[ "$(cat /proc/sys/kernel/bpf_stats_enabled)" = 0 ] \
+				|| fail "BPF run-time statistics on after the calibration window"
+			seen_traced=yes
 		fi
 		sleep 0.2
 	done
 	wait $pid || fail "run exited $?: $(tail -3 "$err")"
 	expect_eq $seen_measure yes "the measure phase was watched"
 	expect_eq $seen_profile yes "the profile phase was watched"
+	expect_eq $seen_traced yes "the traced part of the explain phase was watched"
+	grep -q 'explain: pricing the probes' "$err" || fail "no calibration window: $(cat "$err")"
 	w=$(jq '.workloads[0]' "$RESULTS/report.json")
 	echo "$w" | jq -e '.load.transactions_per_s > 0' >/dev/null || fail "no clean rate"
 	echo "$w" | jq -e '.explain.load.transactions_per_s > 0' >/dev/null || fail "no traced rate"
@@ -212,6 +219,19 @@ test_phases_measure_clean_profile_alone_explain_traced() {
 		and .cost_ns.tc > 0 and .cost_ns.netfilter > 0 and .cost_ns.tracepoint > 0
 		and .us_per_packet > 0' >/dev/null \
 		|| fail "probe cost: $(echo "$w" | jq -c .hops.probe_cost)"
+	# Two slots a hook, at the 6 hooks of the nodes a packet crosses, and the
+	# origin probe in the client pod (it has no rules): 13 netfilter runs.
+	echo "$w" | jq -e '.hops.probe_cost.runs_per_packet_by_kind.netfilter | . > 12.5 and . < 13.5' \
+		>/dev/null || fail "netfilter runs per packet: $(echo "$w" | jq -c .hops.probe_cost.runs_per_packet_by_kind)"
+	# Hop times with the probes' cost taken out: never above the raw ones,
+	# and the request path fits in the clean half round trip.
+	echo "$w" | jq -e '[.hops.paths[] | .hops[] | select(.raw_p50_us != null)
+		| .p50_us <= .raw_p50_us and .mean_us <= .raw_mean_us and .probe_us > 0] | length > 0 and all' \
+		>/dev/null || fail "corrected hop times above raw: $(echo "$w" | jq -c '[.hops.paths[0].hops[] | [.p50_us, .raw_p50_us]]')"
+	echo "$w" | jq -e '[.hops.paths[] | .mean_end_to_end_us < .raw_mean_end_to_end_us] | all' \
+		>/dev/null || fail "corrected paths not below raw"
+	echo "$w" | jq -e '.explain.request_path_us < .explain.clean_half_rtt_us' >/dev/null \
+		|| fail "corrected request path $(echo "$w" | jq .explain.request_path_us) us over the clean half round trip $(echo "$w" | jq .explain.clean_half_rtt_us) us (raw $(echo "$w" | jq .explain.raw_request_path_us))"
 	# The kernel's statistics were on for the explain phase only.
 	expect_eq "$(cat /proc/sys/kernel/bpf_stats_enabled)" 0 "BPF run-time statistics after the run"
 	nothing_left

@@ -55,6 +55,7 @@ static const struct run_result *build_results(void)
 	x->hops = (struct hops_summary){ .valid = true, .hops = 7, .veth = 2, .macvlan = 0,
 					 .nf_hooks = 6, .nf_us = 1.5, .backlog = 2,
 					 .softirq_passes = 1.25, .fib_lookups = 2,
+					 .path_us = 4.25, .raw_path_us = 8.5,
 					 .probe_runs = 16.5, .probe_us = 1.25 };
 	x->funcs.valid = true;
 	x->funcs.total_self_us_per_packet = 3.25;
@@ -116,15 +117,16 @@ TEST(compare_text_tables)
 
 	ASSERT_TEXT(text,
 		"netprof compare (run cmp-1234): latency, rate, Gbit/s and CPU from the measure phase (no probes);\n"
-		"the request path's figures per packet, from the explain phase; traced: the\n"
-		"explain phase's rate over the measure phase's; probe: netprof's programs' runs\n"
-		"and time per followed packet; cycles from the profile phase\n"
+		"the request path's figures per packet, from the explain phase (path: first to\n"
+		"last hop with the probes' cost taken out, raw: as traced); traced: the explain\n"
+		"phase's rate over the measure phase's; probe: netprof's programs' runs and time\n"
+		"per followed packet; cycles from the profile phase\n"
 		"\n"
-		"datapath       workload     p50 us    p99 us     trans/s   Gbit/s    cpu client  hops  veth mvlan    nf  nf us  blog  sirq   fib  fn us traced  probe  pr us\n"
-		"calico         pingpong       20.0      80.0       45123        -   1.23   0.75     7     2     0     6   1.50     2  1.25  2.00   3.25  0.500   16.5   1.25\n"
-		"cilium         pingpong       20.0      80.0       50000        -   1.00   0.00     -     -     -     -      -     -     -     -      -      -      -      -\n"
-		"calico         stream            -         -           -    12.50   1.50   1.00     -     -     -     -      -     -     -     -      -      -      -      -\n"
-		"cilium         stream            -         -           -        -   0.00   0.00     -     -     -     -      -     -     -     -      -      -      -      -  PARTIAL\n"
+		"datapath       workload     p50 us    p99 us     trans/s   Gbit/s    cpu client  hops  veth mvlan    nf  nf us   path    raw  blog  sirq   fib  fn us traced  probe  pr us\n"
+		"calico         pingpong       20.0      80.0       45123        -   1.23   0.75     7     2     0     6   1.50   4.25   8.50     2  1.25  2.00   3.25  0.500   16.5   1.25\n"
+		"cilium         pingpong       20.0      80.0       50000        -   1.00   0.00     -     -     -     -      -      -      -     -     -     -      -      -      -      -\n"
+		"calico         stream            -         -           -    12.50   1.50   1.00     -     -     -     -      -      -      -     -     -     -      -      -      -      -\n"
+		"cilium         stream            -         -           -        -   0.00   0.00     -     -     -     -      -      -      -     -     -     -      -      -      -      -  PARTIAL\n"
 		"\n"
 		"Where the cycles went (% of the run's samples; categories over 1% anywhere)\n"
 		"datapath       workload    tcp-ip iptables    other\n"
@@ -162,6 +164,8 @@ TEST(compare_json_tables)
 		"      \"macvlan_crossings\": 0,\n"
 		"      \"netfilter_hooks\": 6,\n"
 		"      \"netfilter_us\": 1.5,\n"
+		"      \"path_us\": 4.25,\n"
+		"      \"raw_path_us\": 8.5,\n"
 		"      \"backlog_enqueues\": 2,\n"
 		"      \"softirq_passes\": 1.25,\n"
 		"      \"fib_lookups\": 2,\n"
@@ -185,6 +189,8 @@ TEST(compare_json_tables)
 		"      \"macvlan_crossings\": null,\n"
 		"      \"netfilter_hooks\": null,\n"
 		"      \"netfilter_us\": null,\n"
+		"      \"path_us\": null,\n"
+		"      \"raw_path_us\": null,\n"
 		"      \"backlog_enqueues\": null,\n"
 		"      \"softirq_passes\": null,\n"
 		"      \"fib_lookups\": null,\n"
@@ -208,6 +214,8 @@ TEST(compare_json_tables)
 		"      \"macvlan_crossings\": null,\n"
 		"      \"netfilter_hooks\": null,\n"
 		"      \"netfilter_us\": null,\n"
+		"      \"path_us\": null,\n"
+		"      \"raw_path_us\": null,\n"
 		"      \"backlog_enqueues\": null,\n"
 		"      \"softirq_passes\": null,\n"
 		"      \"fib_lookups\": null,\n"
@@ -231,6 +239,8 @@ TEST(compare_json_tables)
 		"      \"macvlan_crossings\": null,\n"
 		"      \"netfilter_hooks\": null,\n"
 		"      \"netfilter_us\": null,\n"
+		"      \"path_us\": null,\n"
+		"      \"raw_path_us\": null,\n"
 		"      \"backlog_enqueues\": null,\n"
 		"      \"softirq_passes\": null,\n"
 		"      \"fib_lookups\": null,\n"

@@ -163,6 +163,15 @@ static void build(struct hops_snapshot *s)
 	s->counters[CNT_PKTS_TRACED] = 180;
 	/* The kernel's count and clock of the tracer's programs. */
 	s->cost.measured = true;
+	s->cost.seconds = 0.5;
+	s->cost.packets = 180;
+	s->cost.role_run_ns[HOP_TC_INGRESS] = 100;
+	s->cost.role_run_ns[HOP_TC_EGRESS] = 100;
+	s->cost.role_run_ns[HOP_NF] = 150;
+	s->cost.role_run_ns[HOP_BACKLOG] = 60;
+	s->cost.role_run_ns[HOP_SOCKET] = 80;
+	s->cost.role_run_ns[ROLE_FIB] = 40;
+	s->cost.other_ns_per_packet = 270;
 	s->cost.runs[PROBE_TC] = 720;
 	s->cost.ns[PROBE_TC] = 72000;
 	s->cost.runs[PROBE_NETFILTER] = 360;
@@ -185,7 +194,6 @@ static void build(struct hops_snapshot *s)
 	s->counters[CNT_CTX_INVOLUNTARY] = 20;
 	s->counters[CNT_WAKEUPS] = 480;
 	s->counters[CNT_NET_RX_SOFTIRQS] = 300;
-	s->counters[CNT_NET_RX_RAISED] = 310;
 	s->counters[CNT_NET_TX_SOFTIRQS] = 7;
 	s->counters[CNT_FIB_LOOKUPS] = 135;
 	s->counters[CNT_FIB_OTHER] = 65;
@@ -220,38 +228,39 @@ static const char expected_text[] =
 	"   flow key: 170 packets picked up or handed over without their skb, 168 taken up again by a hop with the skb, 2 never (their paths end there), 0 index or pending map full, 170 XDP hops\n"
 	"   3 packets lost from sight (freed where no tracepoint fires, as TCP coalescing does, or cut by a duty-cycle pause): their paths end at the last hop seen\n"
 	"\n"
-	"Request path (client to server): 90 packets (100% of this direction's), first to last hop 25.0 us\n"
-	"   #   where                              what                                                         p50 us   p99 us\n"
-	"   1   netprof-t1-client eth0             tc egress                                                         -        -\n"
-	"   2   netprof-t1-client eth0             queued to the CPU backlog (veth crossing)                      1.41     9.22\n"
-	"   3   netprof-t1-node1 cali1a2b          tc ingress                                                     5.63    36.86  + 1.00 FIB lookups\n"
-	"   4   netprof-t1-node1 netfilter         netfilter PREROUTING                                              -        -  +1.50 us inside\n"
-	"   5   netprof-t1-node1 netfilter         netfilter FORWARD                                                 -        -  +0.15 us inside  + 0.50 FIB lookups\n"
-	"   6   netprof-t1-node1 eth0              queued for transmit (qdisc layer)                                 -        -\n"
-	"   7   netprof-t1-node1 eth0              queued to the CPU backlog (veth crossing)                         -        -\n"
-	"   8   netprof-t1-server eth0             XDP, generic mode                                                 -        -\n"
-	"   9   netprof-t1-server eth0             receive stack entered                                             -        -\n"
-	"   10  netprof-t1-server socket           delivered to a TCP socket (peer port 40000)                       -        -\n"
+	"Request path (client to server): 90 packets (100% of this direction's), first to last hop 23.5 us (25.0 us as traced)\n"
+	"   #   where                              what                                                         p50 us   p99 us  raw p50\n"
+	"   1   netprof-t1-client eth0             tc egress                                                         -        -        -\n"
+	"   2   netprof-t1-client eth0             queued to the CPU backlog (veth crossing)                      1.30     9.11     1.41\n"
+	"   3   netprof-t1-node1 cali1a2b          tc ingress                                                     5.52    36.75     5.63  + 1.00 FIB lookups\n"
+	"   4   netprof-t1-node1 netfilter         netfilter PREROUTING                                              -        -        -  +1.50 us inside\n"
+	"   5   netprof-t1-node1 netfilter         netfilter FORWARD                                                 -        -        -  +0.15 us inside  + 0.50 FIB lookups\n"
+	"   6   netprof-t1-node1 eth0              queued for transmit (qdisc layer)                                 -        -        -\n"
+	"   7   netprof-t1-node1 eth0              queued to the CPU backlog (veth crossing)                         -        -        -\n"
+	"   8   netprof-t1-server eth0             XDP, generic mode                                                 -        -        -\n"
+	"   9   netprof-t1-server eth0             receive stack entered                                             -        -        -\n"
+	"   10  netprof-t1-server socket           delivered to a TCP socket (peer port 40000)                       -        -        -\n"
 	"   per packet: 1 veth crossings, 0 macvlan crossings, 1 backlog enqueues (+1 on the wire veth, which a real NIC would not add), 2 netfilter hooks (1.65 us in netfilter), 2.00 softirq passes, 1.50 FIB lookups\n"
 	"\n"
-	"Response path (server to client): 80 packets (100% of this direction's), first to last hop 18.0 us\n"
-	"   #   where                              what                                                         p50 us   p99 us\n"
-	"   1   netprof-t1-node1 eth0              XDP, driver mode (veth crossing via NAPI, no backlog)             -        -\n"
-	"   2   netprof-t1-node1 eth0              tc ingress: redirected by BPF to a device's egress                -        -\n"
-	"   3   netprof-t1-node1 cali1a2b          tc egress                                                         -        -\n"
-	"   4   netprof-t1-node1 cali1a2b          queued to the CPU backlog (veth crossing)                         -        -\n"
-	"   5   netprof-t1-client eth0             tc ingress                                                     4.61     4.61\n"
-	"   6   netprof-t1-client eth0             GRO receive                                                       -        -\n"
-	"   7   netprof-t1-client socket           delivered to a TCP socket (peer port 8080)                        -        -\n"
+	"Response path (server to client): 80 packets (100% of this direction's), first to last hop 17.3 us (18.0 us as traced)\n"
+	"   #   where                              what                                                         p50 us   p99 us  raw p50\n"
+	"   1   netprof-t1-node1 eth0              XDP, driver mode (veth crossing via NAPI, no backlog)             -        -        -\n"
+	"   2   netprof-t1-node1 eth0              tc ingress: redirected by BPF to a device's egress                -        -        -\n"
+	"   3   netprof-t1-node1 cali1a2b          tc egress                                                         -        -        -\n"
+	"   4   netprof-t1-node1 cali1a2b          queued to the CPU backlog (veth crossing)                         -        -        -\n"
+	"   5   netprof-t1-client eth0             tc ingress                                                     4.48     4.48     4.61\n"
+	"   6   netprof-t1-client eth0             GRO receive                                                       -        -        -\n"
+	"   7   netprof-t1-client socket           delivered to a TCP socket (peer port 8080)                        -        -        -\n"
 	"   per packet: 0 veth crossings (+1 on the wire veth, through XDP and NAPI), 0 macvlan crossings, 1 backlog enqueues, 0 netfilter hooks (0.00 us in netfilter), 1.00 softirq passes, 0.00 FIB lookups\n"
 	"\n"
 	"3 distinct paths; per packet (all directions, wire included): 8.40 hops, 1.49 veth crossings, 0.00 macvlan crossings, 1.49 backlog enqueues, 1.49 softirq passes, 1.03 netfilter hooks (0.85 us), 0.77 FIB lookups\n"
 	"\n"
-	"Probe cost (netprof's programs, as the kernel counts and clocks them): 16.5 runs and 1.30 us per followed packet (the hooks' dispatch around them not included)\n"
+	"Probe cost (netprof's programs, as the kernel counts and clocks them): 16.5 runs and 1.30 us per followed packet, calibrated over the first 0.5 s (the hooks' dispatch around them not included)\n"
 	"   tc              4.0 runs per packet     100 ns a run\n"
 	"   netfilter       2.0 runs per packet     150 ns a run\n"
 	"   tracepoint     10.0 runs per packet      50 ns a run\n"
 	"   sock_ops        0.5 runs per packet     200 ns a run\n"
+	"   taken out of each hop's time: half a run of the probe at each end (ns a run: tc_ingress 100 tc_egress 100 netfilter 150 backlog 60 socket 80), FIB lookups' runs (40 ns each), and 0.27 us a packet of runs that record no hop, spread evenly over its hops\n"
 	"\n"
 	"Netfilter time per traversal, us (mean; netprof's own 0.10 us per slot taken out)\n"
 	"   netprof-t1-node1             PREROUTING     1.50: raw+conntrack 0.30 mangle+nat-dst+filter+security+nat-src+helpers 1.00\n"
@@ -262,7 +271,7 @@ static const char expected_text[] =
 	"   netprof-t1-node1             0.77 (0.26 of them reverse-path checks; 200 lookups in all, 1 failed)\n"
 	"\n"
 	"Context switches of the run's tasks: 500 (20 preempted), wakeups 480, 2.857 per packet, 0.50 per transaction\n"
-	"NET_RX softirqs (all CPUs): 300, raised 310; NET_TX softirqs 7\n"
+	"NET_RX softirqs (all CPUs): 300; NET_TX softirqs 7\n"
 	"Drops of followed packets: 4 (NOT_SPECIFIED after netprof-t1-node1 netfilter: 3, NETFILTER_DROP after netprof-t1-server eth0: 1)\n"
 	"TCP (sock_ops): 40 RTT samples, mean srtt 50.0 us, min 30, max 90; retransmits 0, RTO expiries 0; connections established 2, state changes 6\n"
 	"Probes:\n"
@@ -297,7 +306,8 @@ static const char expected_json[] =
 	"      \"packets\": 90,\n"
 	"      \"packets_in_direction\": 90,\n"
 	"      \"share\": 100,\n"
-	"      \"mean_end_to_end_us\": 25,\n"
+	"      \"mean_end_to_end_us\": 23.460000000000001,\n"
+	"      \"raw_mean_end_to_end_us\": 25,\n"
 	"      \"hops\": [\n"
 	"        {\n"
 	"          \"index\": 1,\n"
@@ -305,25 +315,37 @@ static const char expected_json[] =
 	"          \"what\": \"tc egress\",\n"
 	"          \"p50_us\": null,\n"
 	"          \"p99_us\": null,\n"
+	"          \"raw_p50_us\": null,\n"
 	"          \"mean_us\": null,\n"
+	"          \"raw_p99_us\": null,\n"
+	"          \"raw_mean_us\": null,\n"
+	"          \"probe_us\": null,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        },\n"
 	"        {\n"
 	"          \"index\": 2,\n"
 	"          \"where\": \"netprof-t1-client eth0\",\n"
 	"          \"what\": \"queued to the CPU backlog (veth crossing)\",\n"
-	"          \"p50_us\": 1.4079999999999999,\n"
-	"          \"p99_us\": 9.2159999999999993,\n"
-	"          \"mean_us\": 1.6499999999999999,\n"
+	"          \"p50_us\": 1.298,\n"
+	"          \"p99_us\": 9.1059999999999999,\n"
+	"          \"raw_p50_us\": 1.4079999999999999,\n"
+	"          \"mean_us\": 1.54,\n"
+	"          \"raw_p99_us\": 9.2159999999999993,\n"
+	"          \"raw_mean_us\": 1.6499999999999999,\n"
+	"          \"probe_us\": 0.11,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        },\n"
 	"        {\n"
 	"          \"index\": 3,\n"
 	"          \"where\": \"netprof-t1-node1 cali1a2b\",\n"
 	"          \"what\": \"tc ingress\",\n"
-	"          \"p50_us\": 5.6319999999999997,\n"
-	"          \"p99_us\": 36.863999999999997,\n"
-	"          \"mean_us\": 6.6799999999999997,\n"
+	"          \"p50_us\": 5.5220000000000002,\n"
+	"          \"p99_us\": 36.753999999999998,\n"
+	"          \"raw_p50_us\": 5.6319999999999997,\n"
+	"          \"mean_us\": 6.5700000000000003,\n"
+	"          \"raw_p99_us\": 36.863999999999997,\n"
+	"          \"raw_mean_us\": 6.6799999999999997,\n"
+	"          \"probe_us\": 0.11,\n"
 	"          \"fib_lookups_after\": 1\n"
 	"        },\n"
 	"        {\n"
@@ -332,7 +354,11 @@ static const char expected_json[] =
 	"          \"what\": \"netfilter PREROUTING\",\n"
 	"          \"p50_us\": null,\n"
 	"          \"p99_us\": null,\n"
+	"          \"raw_p50_us\": null,\n"
 	"          \"mean_us\": null,\n"
+	"          \"raw_p99_us\": null,\n"
+	"          \"raw_mean_us\": null,\n"
+	"          \"probe_us\": null,\n"
 	"          \"inside_hook_us\": 1.5,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        },\n"
@@ -342,7 +368,11 @@ static const char expected_json[] =
 	"          \"what\": \"netfilter FORWARD\",\n"
 	"          \"p50_us\": null,\n"
 	"          \"p99_us\": null,\n"
+	"          \"raw_p50_us\": null,\n"
 	"          \"mean_us\": null,\n"
+	"          \"raw_p99_us\": null,\n"
+	"          \"raw_mean_us\": null,\n"
+	"          \"probe_us\": null,\n"
 	"          \"inside_hook_us\": 0.14999999999999999,\n"
 	"          \"fib_lookups_after\": 0.5\n"
 	"        },\n"
@@ -352,7 +382,11 @@ static const char expected_json[] =
 	"          \"what\": \"queued for transmit (qdisc layer)\",\n"
 	"          \"p50_us\": null,\n"
 	"          \"p99_us\": null,\n"
+	"          \"raw_p50_us\": null,\n"
 	"          \"mean_us\": null,\n"
+	"          \"raw_p99_us\": null,\n"
+	"          \"raw_mean_us\": null,\n"
+	"          \"probe_us\": null,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        },\n"
 	"        {\n"
@@ -361,7 +395,11 @@ static const char expected_json[] =
 	"          \"what\": \"queued to the CPU backlog (veth crossing)\",\n"
 	"          \"p50_us\": null,\n"
 	"          \"p99_us\": null,\n"
+	"          \"raw_p50_us\": null,\n"
 	"          \"mean_us\": null,\n"
+	"          \"raw_p99_us\": null,\n"
+	"          \"raw_mean_us\": null,\n"
+	"          \"probe_us\": null,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        },\n"
 	"        {\n"
@@ -370,7 +408,11 @@ static const char expected_json[] =
 	"          \"what\": \"XDP, generic mode\",\n"
 	"          \"p50_us\": null,\n"
 	"          \"p99_us\": null,\n"
+	"          \"raw_p50_us\": null,\n"
 	"          \"mean_us\": null,\n"
+	"          \"raw_p99_us\": null,\n"
+	"          \"raw_mean_us\": null,\n"
+	"          \"probe_us\": null,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        },\n"
 	"        {\n"
@@ -379,7 +421,11 @@ static const char expected_json[] =
 	"          \"what\": \"receive stack entered\",\n"
 	"          \"p50_us\": null,\n"
 	"          \"p99_us\": null,\n"
+	"          \"raw_p50_us\": null,\n"
 	"          \"mean_us\": null,\n"
+	"          \"raw_p99_us\": null,\n"
+	"          \"raw_mean_us\": null,\n"
+	"          \"probe_us\": null,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        },\n"
 	"        {\n"
@@ -388,7 +434,11 @@ static const char expected_json[] =
 	"          \"what\": \"delivered to a TCP socket (peer port 40000)\",\n"
 	"          \"p50_us\": null,\n"
 	"          \"p99_us\": null,\n"
+	"          \"raw_p50_us\": null,\n"
 	"          \"mean_us\": null,\n"
+	"          \"raw_p99_us\": null,\n"
+	"          \"raw_mean_us\": null,\n"
+	"          \"probe_us\": null,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        }\n"
 	"      ],\n"
@@ -410,7 +460,8 @@ static const char expected_json[] =
 	"      \"packets\": 80,\n"
 	"      \"packets_in_direction\": 80,\n"
 	"      \"share\": 100,\n"
-	"      \"mean_end_to_end_us\": 18,\n"
+	"      \"mean_end_to_end_us\": 17.329999999999998,\n"
+	"      \"raw_mean_end_to_end_us\": 18,\n"
 	"      \"hops\": [\n"
 	"        {\n"
 	"          \"index\": 1,\n"
@@ -418,7 +469,11 @@ static const char expected_json[] =
 	"          \"what\": \"XDP, driver mode (veth crossing via NAPI, no backlog)\",\n"
 	"          \"p50_us\": null,\n"
 	"          \"p99_us\": null,\n"
+	"          \"raw_p50_us\": null,\n"
 	"          \"mean_us\": null,\n"
+	"          \"raw_p99_us\": null,\n"
+	"          \"raw_mean_us\": null,\n"
+	"          \"probe_us\": null,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        },\n"
 	"        {\n"
@@ -427,7 +482,11 @@ static const char expected_json[] =
 	"          \"what\": \"tc ingress: redirected by BPF to a device's egress\",\n"
 	"          \"p50_us\": null,\n"
 	"          \"p99_us\": null,\n"
+	"          \"raw_p50_us\": null,\n"
 	"          \"mean_us\": null,\n"
+	"          \"raw_p99_us\": null,\n"
+	"          \"raw_mean_us\": null,\n"
+	"          \"probe_us\": null,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        },\n"
 	"        {\n"
@@ -436,7 +495,11 @@ static const char expected_json[] =
 	"          \"what\": \"tc egress\",\n"
 	"          \"p50_us\": null,\n"
 	"          \"p99_us\": null,\n"
+	"          \"raw_p50_us\": null,\n"
 	"          \"mean_us\": null,\n"
+	"          \"raw_p99_us\": null,\n"
+	"          \"raw_mean_us\": null,\n"
+	"          \"probe_us\": null,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        },\n"
 	"        {\n"
@@ -445,16 +508,24 @@ static const char expected_json[] =
 	"          \"what\": \"queued to the CPU backlog (veth crossing)\",\n"
 	"          \"p50_us\": null,\n"
 	"          \"p99_us\": null,\n"
+	"          \"raw_p50_us\": null,\n"
 	"          \"mean_us\": null,\n"
+	"          \"raw_p99_us\": null,\n"
+	"          \"raw_mean_us\": null,\n"
+	"          \"probe_us\": null,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        },\n"
 	"        {\n"
 	"          \"index\": 5,\n"
 	"          \"where\": \"netprof-t1-client eth0\",\n"
 	"          \"what\": \"tc ingress\",\n"
-	"          \"p50_us\": 4.6079999999999997,\n"
-	"          \"p99_us\": 4.6079999999999997,\n"
-	"          \"mean_us\": 5,\n"
+	"          \"p50_us\": 4.4829999999999997,\n"
+	"          \"p99_us\": 4.4829999999999997,\n"
+	"          \"raw_p50_us\": 4.6079999999999997,\n"
+	"          \"mean_us\": 4.875,\n"
+	"          \"raw_p99_us\": 4.6079999999999997,\n"
+	"          \"raw_mean_us\": 5,\n"
+	"          \"probe_us\": 0.125,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        },\n"
 	"        {\n"
@@ -463,7 +534,11 @@ static const char expected_json[] =
 	"          \"what\": \"GRO receive\",\n"
 	"          \"p50_us\": null,\n"
 	"          \"p99_us\": null,\n"
+	"          \"raw_p50_us\": null,\n"
 	"          \"mean_us\": null,\n"
+	"          \"raw_p99_us\": null,\n"
+	"          \"raw_mean_us\": null,\n"
+	"          \"probe_us\": null,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        },\n"
 	"        {\n"
@@ -472,7 +547,11 @@ static const char expected_json[] =
 	"          \"what\": \"delivered to a TCP socket (peer port 8080)\",\n"
 	"          \"p50_us\": null,\n"
 	"          \"p99_us\": null,\n"
+	"          \"raw_p50_us\": null,\n"
 	"          \"mean_us\": null,\n"
+	"          \"raw_p99_us\": null,\n"
+	"          \"raw_mean_us\": null,\n"
+	"          \"probe_us\": null,\n"
 	"          \"fib_lookups_after\": 0\n"
 	"        }\n"
 	"      ],\n"
@@ -503,8 +582,11 @@ static const char expected_json[] =
 	"  },\n"
 	"  \"probe_cost\": {\n"
 	"    \"measured\": true,\n"
+	"    \"nf_slot_ns\": null,\n"
 	"    \"runs_per_packet\": 16.5,\n"
 	"    \"us_per_packet\": 1.3,\n"
+	"    \"window_seconds\": 0.5,\n"
+	"    \"window_packets\": 180,\n"
 	"    \"cost_ns\": {\n"
 	"      \"tc\": 100,\n"
 	"      \"xdp\": null,\n"
@@ -518,7 +600,23 @@ static const char expected_json[] =
 	"      \"netfilter\": 360,\n"
 	"      \"tracepoint\": 1800,\n"
 	"      \"sock_ops\": 90\n"
-	"    }\n"
+	"    },\n"
+	"    \"runs_per_packet_by_kind\": {\n"
+	"      \"tc\": 4,\n"
+	"      \"xdp\": 0,\n"
+	"      \"netfilter\": 2,\n"
+	"      \"tracepoint\": 10,\n"
+	"      \"sock_ops\": 0.5\n"
+	"    },\n"
+	"    \"hop_run_ns\": {\n"
+	"      \"tc_ingress\": 100,\n"
+	"      \"tc_egress\": 100,\n"
+	"      \"netfilter\": 150,\n"
+	"      \"backlog\": 60,\n"
+	"      \"socket\": 80\n"
+	"    },\n"
+	"    \"fib_run_ns\": 40,\n"
+	"    \"other_us_per_packet\": 0.27000000000000002\n"
 	"  },\n"
 	"  \"netfilter\": {\n"
 	"    \"probe_cost_us\": 0.10000000000000001,\n"
@@ -575,7 +673,6 @@ static const char expected_json[] =
 	"    \"per_packet\": 2.8571428571428572,\n"
 	"    \"per_transaction\": 0.5,\n"
 	"    \"net_rx_softirqs\": 300,\n"
-	"    \"net_rx_raised\": 310,\n"
 	"    \"net_tx_softirqs\": 7\n"
 	"  },\n"
 	"  \"drops\": 4,\n"
@@ -712,13 +809,46 @@ TEST(hop_summary_leaves_the_wire_out)
 	ASSERT_NEAR(sum.nf_us, 1.65, 1e-9, "netfilter us, probe cost taken out");
 	ASSERT_NEAR(sum.fib_lookups, 1.5, 1e-9, "FIB lookups per packet");
 	ASSERT_NEAR(sum.softirq_passes, 2, 1e-9, "softirq passes per packet");
-	ASSERT_NEAR(sum.path_us, 25, 1e-9, "first to last hop");
+	ASSERT_NEAR(sum.raw_path_us, 25, 1e-9, "first to last hop, as traced");
+	/* Hop by hop: half a run at each end, the FIB lookups' runs and 270/9 ns
+	 * of the runs that record no hop (0.79 us in all), then the slots'
+	 * entries inside the hooks (what netfilter took as traced, less what it
+	 * took with the slot cost out). */
+	ASSERT_NEAR(sum.path_us, 25 - 0.79 - (s.paths[0].val.nf_ns / 90.0 / 1e3 - 1.65), 1e-9,
+		    "first to last hop, the probes' cost taken out");
+	ASSERT_TRUE(sum.path_us < sum.raw_path_us, "corrected below raw");
 	ASSERT_EQ(sum.packets_followed, 180, "packets followed");
 	ASSERT_EQ(sum.packets_lost, 2, "packet map full");
 	ASSERT_EQ(sum.ctx_switches, 500, "context switches");
 
 	s.server_port = 0;
 	hops_summarize(&s, &sum);
-	ASSERT_NEAR(sum.path_us, 3, 1e-9, "without a server port: the 'other' path");
+	ASSERT_NEAR(sum.raw_path_us, 3, 1e-9, "without a server port: the 'other' path");
 	ASSERT_EQ(sum.hops, 2, "the 'other' path's hops");
+}
+
+/* By default the calibration slot is off after the calibration window: slot
+ * 0's segment then holds the tables, and the window's slot cost is used. */
+TEST(hop_nf_without_the_calibration_slot)
+{
+	static struct hops_snapshot s;
+	struct hops_summary sum;
+
+	build(&s);
+	s.nf_slots = (1u << 0) | (1u << (NF_SLOTS - 1));
+	s.cost.nf_slot_ns = 100;
+	/* PREROUTING: 0 -> 8 holds every table; FORWARD likewise. */
+	set_nf(&s.nf[0], NODE, 0, NF_CALIBRATION_SLOT, 1600);
+	set_nf(&s.nf[1], NODE, 2, NF_CALIBRATION_SLOT, 250);
+	s.nr_nf = 2;
+	hops_summarize(&s, &sum);
+	ASSERT_NEAR(sum.nf_us, 1.5 + 0.15, 1e-9, "segment 0 is tables, less one slot's entry each");
+	{
+		char *text = render(&s, false);
+
+		ASSERT_TRUE(strstr(text, "PREROUTING     1.50: raw+conntrack+mangle+nat-dst+filter+"
+				   "security+nat-src+helpers 1.50\n") != NULL,
+			    "the segment's label names the tables, not the probe cost");
+		free(text);
+	}
 }

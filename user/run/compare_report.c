@@ -55,6 +55,9 @@ static void print_compare_row(const struct run_result *r, int w)
 	out_double("macvlan_crossings", " %5.0f", request_path(x, x->hops.macvlan));
 	out_double("netfilter_hooks", " %5.0f", request_path(x, x->hops.nf_hooks));
 	out_double("netfilter_us", " %6.2f", request_path(x, x->hops.nf_us));
+	/* First to last hop with the probes' cost taken out, then as traced. */
+	out_double("path_us", " %6.2f", request_path(x, x->hops.path_us));
+	out_double("raw_path_us", " %6.2f", request_path(x, x->hops.raw_path_us));
 	out_double("backlog_enqueues", " %5.0f", request_path(x, x->hops.backlog));
 	out_double("softirq_passes", " %5.2f", request_path(x, x->hops.softirq_passes));
 	out_double("fib_lookups", " %5.2f", request_path(x, x->hops.fib_lookups));
@@ -135,13 +138,15 @@ void compare_report_print(const struct run_result *results, int nr, int nr_workl
 	out_object_begin(NULL);
 	out_string("run", "netprof compare (run %s)", base_run);
 	out_text(": latency, rate, Gbit/s and CPU from the measure phase (no probes);\n"
-		 "the request path's figures per packet, from the explain phase; traced: the\n"
-		 "explain phase's rate over the measure phase's; probe: netprof's programs' runs\n"
-		 "and time per followed packet; cycles from the profile phase\n\n");
-	out_text("%-14s %-9s %9s %9s %11s %8s %6s %6s %5s %5s %5s %5s %6s %5s %5s %5s %6s %6s %6s %6s\n",
+		 "the request path's figures per packet, from the explain phase (path: first to\n"
+		 "last hop with the probes' cost taken out, raw: as traced); traced: the explain\n"
+		 "phase's rate over the measure phase's; probe: netprof's programs' runs and time\n"
+		 "per followed packet; cycles from the profile phase\n\n");
+	out_text("%-14s %-9s %9s %9s %11s %8s %6s %6s %5s %5s %5s %5s %6s %6s %6s %5s %5s %5s %6s %6s "
+		 "%6s %6s\n",
 		 "datapath", "workload", "p50 us", "p99 us", "trans/s", "Gbit/s", "cpu", "client",
-		 "hops", "veth", "mvlan", "nf", "nf us", "blog", "sirq", "fib", "fn us", "traced",
-		 "probe", "pr us");
+		 "hops", "veth", "mvlan", "nf", "nf us", "path", "raw", "blog", "sirq", "fib", "fn us",
+		 "traced", "probe", "pr us");
 	out_array_begin("rows");
 	for (int w = 0; w < nr_workloads; w++)
 		for (int i = 0; i < nr; i++)

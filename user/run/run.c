@@ -340,6 +340,29 @@ static void aim(const struct run_state *s, const struct loadgen_opts *tmpl, stru
 	o->progress = isatty(STDERR_FILENO);
 }
 
+/*
+ * The probes' calibration window: the workload runs briefly with the tracer
+ * just attached, its programs counted and clocked by the kernel; then the
+ * clocking and the calibration slot come off and the aggregates start anew,
+ * so what follows is traced as cheaply as the probes allow.
+ */
+static int drive(const struct run_state *s, const struct loadgen_opts *o, const char *phase,
+		 struct loadgen_result *lg, double *ip_packets);
+
+static void calibrate_tracer(const struct run_state *s, const struct loadgen_opts *workload)
+{
+	struct loadgen_opts o = *workload;
+	struct loadgen_result lr;
+	double packets;
+
+	o.duration_ns = RUN_CALIBRATION_NS;
+	if (o.warmup_ns > RUN_CALIBRATION_WARMUP_NS)
+		o.warmup_ns = RUN_CALIBRATION_WARMUP_NS;
+	drive(s, &o, "explain: pricing the probes", &lr, &packets);
+	loadgen_result_free(&lr);
+	hops_calibrate_end(s->tracer);
+}
+
 /* --overhead: alternate untraced and traced runs of one workload. */
 static int measure_overhead(struct run_state *s, const struct run_config *c,
 			    const struct loadgen_opts *o, struct run_workload_result *w)
@@ -357,6 +380,7 @@ static int measure_overhead(struct run_state *s, const struct run_config *c,
 
 				if (hops_open(&s->tracer, &t))
 					return -1;
+				calibrate_tracer(s, o);
 				/* Function timing is part of what a run attaches. */
 				if (c->funcs.mode != FUNC_PROBE_OFF)
 					s->ftimer = open_func_timer(c, s);
@@ -522,6 +546,8 @@ static int explain_phase(const struct run_config *c, struct run_state *s,
 			s->ftimer_undo = true;
 		}
 	}
+	if (s->tracer)
+		calibrate_tracer(s, &o);
 	err = drive(s, &o, "explain", &e->lg, &e->ip_packets);
 	e->ran = true;
 	/* Even when off: the snapshot says why. */

@@ -45,6 +45,11 @@ struct run_config {
 };
 
 #define RUN_PHASE_NS 3000000000ULL
+/* The explain phase's calibration window: the probes' cost is measured
+ * while the workload runs this long (after a short warm-up), then the
+ * statistics and the calibration slot come off for the measured part. */
+#define RUN_CALIBRATION_NS 500000000ULL
+#define RUN_CALIBRATION_WARMUP_NS 200000000ULL
 
 /* What the load generator saw in one phase, and the packets sent meanwhile. */
 struct run_phase {

@@ -1,6 +1,7 @@
 /* A run's report (see run_report.h), written from the run's results only. */
 #include <math.h>
 
+#include "lib/histogram.h"
 #include "lib/output.h"
 #include "run/run_report.h"
 
@@ -47,6 +48,25 @@ static void print_overhead(const struct run_workload_result *w)
 	out_object_end();
 }
 
+/*
+ * The traced request path beside the clean half round trip: with the
+ * probes' cost taken out, the kernel's one-way path (first to last hop, a
+ * part of the one-way time) must fit in what the clean run measured.
+ */
+static void print_path_vs_clean(const struct run_workload_result *w)
+{
+	const struct histogram *lat = w->lg.latency;
+	double half_rtt = lat && lat->count ? hist_mean(lat) / 2e3 : NAN;
+
+	if (!w->have_hops || !w->hops.valid || isnan(half_rtt))
+		return;
+	out_double("request_path_us", "Request path, first to last hop: %.2f us with the probes' cost "
+		   "taken out", w->hops.path_us);
+	out_double("raw_request_path_us", " (%.2f us as traced)", w->hops.raw_path_us);
+	out_double("clean_half_rtt_us", "; the clean half round trip: %.2f us (mean RTT/2 of the "
+		   "measure phase)\n", half_rtt);
+}
+
 /* The load generator's figures while traced, beside the clean ones. */
 static void print_explain_load(const struct run_workload_result *w)
 {
@@ -62,6 +82,7 @@ static void print_explain_load(const struct run_workload_result *w)
 	else
 		out_text(" %.0f transactions/s while traced vs %.0f clean", traced, clean);
 	out_double("ratio", ", ratio %.3f\n", clean > 0 ? traced / clean : NAN);
+	print_path_vs_clean(w);
 	if (out_json()) {
 		out_key("load");
 		loadgen_print_result(e);

@@ -22,11 +22,12 @@
 #include "hops.skel.h"
 
 /*
- * Slots attached by default: the first, the calibration, the one after
- * conntrack and the last, so a hook costs 4 program runs and still splits
- * raw+conntrack from the filtering tables. --nf-detail attaches all 9.
+ * Slots attached by default: the first and the last, so a hook costs 2
+ * program runs and its tables are timed as one; the calibration slot only
+ * for the calibration window. --nf-detail attaches all 9 for the whole
+ * life, one between every two tables.
  */
-#define NF_DEFAULT_SLOTS ((1u << 0) | (1u << 1) | (1u << 3) | (1u << (NF_SLOTS - 1)))
+#define NF_DEFAULT_SLOTS ((1u << 0) | (1u << (NF_SLOTS - 1)))
 #define NF_ALL_SLOTS ((1u << NF_SLOTS) - 1)
 
 void hops_note(struct hops_tracer *h, const char *name, bool on, const char *fmt, ...)
@@ -174,6 +175,10 @@ int hops_open(struct hops_tracer **out, const struct hops_target *target)
 	h->stats_fd = -1;
 	h->target = *target;
 	h->nf_slots = target->nf_detail ? NF_ALL_SLOTS : NF_DEFAULT_SLOTS;
+	if (!target->nf_detail) {
+		h->nf_slots |= 1u << NF_CALIBRATION_NEXT;
+		h->calib_slot_apart = true;
+	}
 	bpf_compat_init();
 	err = hops_setup_namespaces(h);
 	if (err)
@@ -234,7 +239,6 @@ void hops_reset(struct hops_tracer *h)
 	clear_map(bpf_map__fd(h->skel->maps.packets), sizeof(__u64));
 	clear_map(bpf_map__fd(h->skel->maps.paths), sizeof(struct path_key));
 	clear_map(bpf_map__fd(h->skel->maps.hop_latency), sizeof(struct hop_pair));
-	clear_map(bpf_map__fd(h->skel->maps.nf_time), sizeof(struct nf_key));
 	clear_map(bpf_map__fd(h->skel->maps.drops), sizeof(struct drop_key));
 	clear_map(bpf_map__fd(h->skel->maps.dev_stats), sizeof(__u64));
 	clear_map(bpf_map__fd(h->skel->maps.pending), sizeof(struct flow_key));
@@ -249,6 +253,13 @@ void hops_reset(struct hops_tracer *h)
 	for (__u32 i = 0; zeros && i < CNT_MAX; i++)
 		bpf_map_update_elem(bpf_map__fd(h->skel->maps.counters), &i, zeros, BPF_ANY);
 	free(zeros);
+	{
+		struct nf_value *nz = calloc(ncpu, sizeof(*nz));
+
+		for (__u32 i = 0; nz && i < NF_TIME_ENTRIES; i++)
+			bpf_map_update_elem(bpf_map__fd(h->skel->maps.nf_time), &i, nz, BPF_ANY);
+		free(nz);
+	}
 	memset(&h->skel->bss->sockops_totals, 0, sizeof(h->skel->bss->sockops_totals));
 	hops_cost_reset(h);
 }

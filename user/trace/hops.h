@@ -44,7 +44,8 @@ int hops_parse_tc_key(const char *cmd, const char *arg, enum tc_key *out);
 /* The request path's figures (per packet), for side-by-side tables. */
 struct hops_summary {
 	bool valid;			/* a request path was seen */
-	double hops, veth, macvlan, backlog, nf_hooks, nf_us, softirq_passes, path_us;
+	double hops, veth, macvlan, backlog, nf_hooks, nf_us, softirq_passes;
+	double path_us, raw_path_us;	/* first to last hop: probes' cost out, and as traced */
 	double wire_backlog;		/* on the wire veth: not counted in veth/backlog */
 	double ctx_switches;		/* of the run's tasks, in total */
 	double fib_lookups;		/* FIB lookups per packet on the request path */
@@ -60,6 +61,13 @@ void hops_snapshot_free(struct hops_snapshot *snap);
 int hops_print(const struct hops_snapshot *snap, double seconds, uint64_t transactions);
 int hops_summarize(const struct hops_snapshot *snap, struct hops_summary *s);
 
+/*
+ * Ends the calibration window that began at hops_open: the probes' cost
+ * (run-time statistics, the netfilter calibration slot) is kept as measured
+ * so far, both go off, and every aggregate is cleared, so what follows is
+ * traced without them. Without this call the window is the tracer's life.
+ */
+int hops_calibrate_end(struct hops_tracer *h);
 /* Clears every aggregate, so the next report covers only what follows. */
 void hops_reset(struct hops_tracer *h);
 /* Reads the aggregates so far and prints the report (text or JSON). */

@@ -25,15 +25,30 @@
 
 static const char *const tracepoints[] = {
 	"net_dev_queue", "net_dev_xmit", "netif_rx", "netif_receive_skb", "napi_gro_receive_entry",
-	"consume_skb", "kfree_skb", "tcp_probe", "softirq_entry", "softirq_exit", "softirq_raise",
+	"consume_skb", "kfree_skb", "tcp_probe", "softirq_entry", "softirq_exit",
 	"sched_switch", "sched_wakeup", "fib_table_lookup",
 };
 #define NR_TRACEPOINTS (sizeof(tracepoints) / sizeof(tracepoints[0]))
 
+/*
+ * A device's transmit (net_dev_queue, net_dev_xmit) and receive
+ * (netif_receive_skb) tracepoints fire next to its tc egress and ingress
+ * hooks: where skb-keyed tc probes run they would add three probe runs per
+ * device crossing and no place. They stay for the modes that need a hop
+ * with the skb there: tc off, or tc and XDP finding packets by flow key.
+ */
+static bool tracepoint_wanted(const struct hops_tracer *h, const char *name)
+{
+	bool next_to_tc = !strcmp(name, "net_dev_queue") || !strcmp(name, "net_dev_xmit") ||
+			  !strcmp(name, "netif_receive_skb");
+
+	return !next_to_tc || !h->use_tc || h->tc_flow || h->use_xdp;
+}
+
 int hops_attach_tracepoints(struct hops_tracer *h, bool quiet)
 {
 	const char *prefix = h->use_btf_tp ? "btf_" : "raw_";
-	unsigned ok = 0;
+	unsigned ok = 0, skipped = 0;
 	char failed[160] = "";
 
 	for (size_t i = 0; i < NR_TRACEPOINTS && h->nr_links < MAX_TP_LINKS; i++) {
@@ -41,6 +56,10 @@ int hops_attach_tracepoints(struct hops_tracer *h, bool quiet)
 		struct bpf_program *p;
 		struct bpf_link *l;
 
+		if (!tracepoint_wanted(h, tracepoints[i])) {
+			skipped++;
+			continue;
+		}
 		snprintf(name, sizeof(name), "%s%s", prefix, tracepoints[i]);
 		p = bpf_object__find_program_by_name(h->skel->obj, name);
 		l = p ? bpf_program__attach(p) : NULL;
@@ -65,8 +84,11 @@ int hops_attach_tracepoints(struct hops_tracer *h, bool quiet)
 			  h->use_btf_tp ? "tp_btf" : "raw_tp", ok, failed);
 	else
 		hops_note(h, "tracepoints", true,
-			  "%s: all %u attached (packet path, FIB lookups, softirq, scheduler)",
+			  "%s: %u attached (packet path, FIB lookups, softirq, scheduler)",
 			  h->use_btf_tp ? "tp_btf" : "raw_tp", ok);
+	if (skipped)
+		hops_note(h, "device tps", false, "net_dev_queue, net_dev_xmit, netif_receive_skb off: "
+			  "the tc probes mark those places (--no-tc or --tc-key flow brings them back)");
 	return 0;
 }
 
@@ -243,7 +265,14 @@ static void detach_tc(struct traced_dev *d)
 	}
 }
 
-/* The netfilter links of one namespace (the calling thread is in it). */
+/* NF_INET_LOCAL_OUT: where a packet of this namespace's sockets is born. */
+#define NF_HOOK_OUTPUT 3
+
+/*
+ * The netfilter links of one namespace (the calling thread is in it): the
+ * slots at every hook where some table or chain works, none where nothing
+ * does, and the origin probe at OUTPUT when no slot marks it.
+ */
 static int attach_nf(struct hops_tracer *h, struct traced_ns *ns)
 {
 	static const int priorities[NF_SLOTS] = NF_SLOT_PRIORITIES;
@@ -256,27 +285,39 @@ static int attach_nf(struct hops_tracer *h, struct traced_ns *ns)
 	};
 	int fd;
 
-	if (!ns->has_rules) {
-		/* NF_INET_LOCAL_OUT = 3 */
-		fd = nf_link_create(bpf_program__fd(h->skel->progs.hop_origin), NP_NFPROTO_IPV4, 3,
-				    priorities[0]);
+	if (!(ns->rule_hooks & (1u << NF_HOOK_OUTPUT))) {
+		fd = nf_link_create(bpf_program__fd(h->skel->progs.hop_origin), NP_NFPROTO_IPV4,
+				    NF_HOOK_OUTPUT, priorities[0]);
 		if (fd < 0)
 			return fd;
 		ns->nf_links[ns->nr_nf_links++] = fd;
-		return 0;
 	}
 	for (int hook = 0; hook < NF_HOOKS; hook++) {
+		if (!(ns->rule_hooks & (1u << hook)))
+			continue;
 		for (int slot = 0; slot < NF_SLOTS; slot++) {
+			bool calib = slot == NF_CALIBRATION_NEXT && h->calib_slot_apart;
+
 			if (!(h->nf_slots & (1u << slot)))
 				continue;
 			fd = nf_link_create(bpf_program__fd(slot_progs[slot]), NP_NFPROTO_IPV4, hook,
 					    priorities[slot]);
 			if (fd < 0)
 				return fd;
-			ns->nf_links[ns->nr_nf_links++] = fd;
+			if (calib)
+				ns->calib_links[ns->nr_calib_links++] = fd;
+			else
+				ns->nf_links[ns->nr_nf_links++] = fd;
 		}
 	}
 	return 0;
+}
+
+static void detach_calibration(struct traced_ns *ns)
+{
+	for (int i = 0; i < ns->nr_calib_links; i++)
+		close(ns->calib_links[i]);
+	ns->nr_calib_links = 0;
 }
 
 static void detach_nf(struct traced_ns *ns)
@@ -284,12 +325,23 @@ static void detach_nf(struct traced_ns *ns)
 	for (int i = 0; i < ns->nr_nf_links; i++)
 		close(ns->nf_links[i]);
 	ns->nr_nf_links = 0;
+	detach_calibration(ns);
+}
+
+void hops_detach_calibration(struct hops_tracer *h)
+{
+	if (!h->calib_slot_apart)
+		return;
+	for (int n = 0; n < h->nr_ns; n++)
+		detach_calibration(&h->ns[n]);
+	h->nf_slots &= ~(1u << NF_CALIBRATION_NEXT);
+	h->calib_slot_apart = false;
 }
 
 int hops_attach_in_namespaces(struct hops_tracer *h)
 {
 	unsigned tc_devs = 0, tc_failed = 0, ruled = 0, origins = 0, xdp_drv = 0, xdp_skb = 0,
-		 xdp_failed = 0;
+		 xdp_failed = 0, hooks = 0;
 	int nf_err = 0, tc_err = 0, xdp_err = 0;
 
 	for (int n = 0; n < h->nr_ns; n++) {
@@ -300,8 +352,10 @@ int hops_attach_in_namespaces(struct hops_tracer *h)
 			return saved;
 		if (h->use_nf && !nf_err) {
 			nf_err = attach_nf(h, ns);
-			ruled += ns->has_rules;
-			origins += !ns->has_rules;
+			ruled += ns->rule_hooks != 0;
+			origins += !(ns->rule_hooks & (1u << NF_HOOK_OUTPUT));
+			for (int hook = 0; hook < NF_HOOKS; hook++)
+				hooks += !!(ns->rule_hooks & (1u << hook));
 		}
 		for (int i = 0; h->use_tc && i < h->nr_devs; i++) {
 			struct traced_dev *d = &h->devs[i];
@@ -346,9 +400,11 @@ int hops_attach_in_namespaces(struct hops_tracer *h)
 		for (int n = 0; n < h->nr_ns; n++)
 			detach_nf(&h->ns[n]);
 	} else if (h->use_nf) {
-		hops_note(h, "netfilter", true, "%d slots on each of 5 hooks in the %u namespaces with "
-			  "rules%s; an origin probe at OUTPUT in the %u without", __builtin_popcount(h->nf_slots),
-			  ruled, h->target.nf_detail ? "" : " (--nf-detail: one between every table)",
+		hops_note(h, "netfilter", true, "%d slots on each of the %u hooks where tables work, in "
+			  "the %u namespaces with rules%s%s; an origin probe at OUTPUT in the %u without",
+			  __builtin_popcount(h->nf_slots & ~(h->calib_slot_apart ? 1u << NF_CALIBRATION_NEXT : 0)),
+			  hooks, ruled, h->target.nf_detail ? "" : " (--nf-detail: one between every table)",
+			  h->calib_slot_apart ? ", and a calibration slot for the first moments" : "",
 			  origins);
 	}
 	if (h->use_tc)
@@ -487,8 +543,7 @@ void hops_detach_all(struct hops_tracer *h)
 				detach_tc(&h->devs[i]);
 			}
 		}
-		for (int i = 0; i < h->ns[n].nr_nf_links; i++)
-			close(h->ns[n].nf_links[i]);
+		detach_nf(&h->ns[n]);
 		if (saved >= 0)
 			netns_leave(saved);
 	}

@@ -18,7 +18,7 @@
 static int discover_devices(struct hops_tracer *h, int ns_slot, const char *const *wire,
 			    int nr_wire)
 {
-	static char out[65536];
+	static char out[16384];
 	char *line, *save = NULL;
 	int rc = RUN(h->ns[ns_slot].name, out, sizeof(out), "ip", "-d", "-o", "link", "show");
 
@@ -64,20 +64,52 @@ static int discover_devices(struct hops_tracer *h, int ns_slot, const char *cons
 	return 0;
 }
 
-/* Does netfilter do anything in this namespace? Any iptables rule or chain
- * (either backend) or nftables table says yes. */
-static bool ns_has_rules(const char *ns)
+/* The hooks (bit per NF_INET_* hook) each iptables table registers. */
+static unsigned table_hooks(const char *table)
 {
-	static char out[8192];
-	char *line, *save = NULL;
+	static const struct { const char *name; unsigned hooks; } tables[] = {
+		{ "raw", 1u << 0 | 1u << 3 },
+		{ "mangle", 0x1f },
+		{ "nat", 1u << 0 | 1u << 1 | 1u << 3 | 1u << 4 },
+		{ "filter", 1u << 1 | 1u << 2 | 1u << 3 },
+		{ "security", 1u << 1 | 1u << 2 | 1u << 3 },
+	};
 
-	if (RUN(ns, out, sizeof(out), "iptables-legacy-save") == 0)
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if (!strcmp(table, tables[i].name))
+			return tables[i].hooks;
+	return 0x1f;	/* a table we do not know: assume every hook */
+}
+
+/*
+ * Where netfilter works in this namespace: the hooks of every iptables
+ * table it has (either backend; a table present runs at its hooks even with
+ * empty chains, and brings conntrack with NAT) and of every nftables base
+ * chain. 0: nothing of netfilter's runs here.
+ */
+static unsigned ns_rule_hooks(const char *ns)
+{
+	static const char *const nft_hooks[NF_HOOKS] = {
+		"prerouting", "input", "forward", "output", "postrouting",
+	};
+	static char out[16384];
+	char *line, *save = NULL;
+	unsigned hooks = 0;
+
+	/* The legacy tables loaded in the namespace (the reader's own). */
+	if (RUN(ns, out, sizeof(out), "cat", "/proc/net/ip_tables_names") == 0)
 		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			if (!strncmp(line, "-A ", 3))
-				return true;
-	if (RUN(ns, out, sizeof(out), "nft", "list", "ruleset") == 0 && strstr(out, "table "))
-		return true;
-	return false;
+			hooks |= table_hooks(line);
+	if (RUN(ns, out, sizeof(out), "nft", "list", "chains") == 0) {
+		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			const char *at = strstr(line, " hook ");
+
+			for (int k = 0; at && k < NF_HOOKS; k++)
+				if (!strncmp(at + 6, nft_hooks[k], strlen(nft_hooks[k])))
+					hooks |= 1u << k;
+		}
+	}
+	return hooks;
 }
 
 int hops_setup_namespaces(struct hops_tracer *h)
@@ -103,7 +135,7 @@ int hops_setup_namespaces(struct hops_tracer *h)
 		/* The nsfs file's inode is the namespace's inum, as the kernel sees it. */
 		h->ns[h->nr_ns].inum = st.st_ino;
 		h->ns[h->nr_ns].index = h->nr_ns + 1;
-		h->ns[h->nr_ns].has_rules = ns_has_rules(name);
+		h->ns[h->nr_ns].rule_hooks = ns_rule_hooks(name);
 		if (discover_devices(h, h->nr_ns, h->target.wire, h->target.nr_wire) < 0) {
 			pr_warn("cannot list the devices of %s", name);
 			return -EIO;

@@ -18,12 +18,20 @@
 #define TC_HANDLE 0x4e50	/* "NP" */
 #define TC_PRIORITY 1		/* before any datapath program on the device */
 
+/* Every program's runs and time summed: by kind and by role. */
+struct hops_prog_stats {
+	uint64_t runs[PROBE_KINDS], ns[PROBE_KINDS];
+	uint64_t role_runs[ROLES], role_ns[ROLES];
+};
+
 struct traced_ns {
 	char name[64];
 	__u32 inum, index;
-	bool has_rules;			/* iptables or nftables rules: netfilter works here */
-	int nf_links[NF_HOOKS * NF_SLOTS];
+	unsigned rule_hooks;		/* bit h: some table or chain works at hook h */
+	int nf_links[NF_HOOKS * NF_SLOTS + 1];
 	int nr_nf_links;
+	int calib_links[NF_HOOKS];	/* the calibration slot's, while it is attached */
+	int nr_calib_links;
 };
 
 struct traced_dev {
@@ -56,7 +64,8 @@ struct hops_tracer {
 	bool use_tc, use_nf, use_btf_tp, use_sockops;
 	bool tc_flow;			/* tc hops keyed by the flow, not the skb */
 	bool use_xdp;
-	unsigned nf_slots;		/* bit k: slot k attached */
+	unsigned nf_slots;		/* bit k: slot k attached (now) */
+	bool calib_slot_apart;		/* slot 1 only calibrates: off once calibrated */
 	struct bpf_link *sockops_link;	/* stays through duty-cycle pauses */
 	/* --duty N: probes attached for one window in N. */
 	pthread_t duty_thread;
@@ -68,7 +77,10 @@ struct hops_tracer {
 	 * and each kind's runs and time when they came on or at the last reset. */
 	int stats_fd;
 	char stats_why[160];
-	uint64_t base_runs[PROBE_KINDS], base_ns[PROBE_KINDS];
+	struct hops_prog_stats base;
+	double window_start;		/* CLOCK_MONOTONIC s: the cost window's start */
+	bool calibrated;		/* the window has ended: its figures are kept */
+	struct hops_probe_cost calibration;
 };
 
 
@@ -93,5 +105,7 @@ void hops_cost_start(struct hops_tracer *h);
 void hops_cost_reset(struct hops_tracer *h);
 void hops_cost_read(const struct hops_tracer *h, struct hops_probe_cost *cost);
 void hops_cost_stop(struct hops_tracer *h);
+/* hops_attach.c: takes the calibration slot off (with the tracer's lock held). */
+void hops_detach_calibration(struct hops_tracer *h);
 
 #endif

@@ -25,6 +25,34 @@ static void read_fib(struct hops_tracer *h, struct hops_snapshot *s)
 				      sizeof(s->fib[i]));
 }
 
+/* The netfilter segments any packet crossed, summed over CPUs. */
+static void read_nf(struct hops_tracer *h, struct hops_snapshot *s)
+{
+	int fd = bpf_map__fd(h->skel->maps.nf_time);
+
+	s->nr_nf = 0;
+	s->nf = NULL;
+	for (__u32 ns = 0; ns < MAX_NETNS; ns++) {
+		for (__u32 hook = 0; hook < NF_HOOKS; hook++) {
+			for (__u32 slot = 0; slot < NF_SLOTS; slot++) {
+				__u32 idx = NF_TIME_INDEX(ns, hook, slot);
+				struct nf_value v = {};
+				struct hops_nf_segment *bigger;
+
+				if (percpu_lookup_sum_u64(fd, &idx, &v, sizeof(v)) || !v.packets)
+					continue;
+				bigger = realloc(s->nf, (s->nr_nf + 1) * sizeof(*s->nf));
+				if (!bigger)
+					return;
+				s->nf = bigger;
+				s->nf[s->nr_nf].key = (struct nf_key){ .ns_index = ns, .hook = hook,
+									 .slot = slot };
+				s->nf[s->nr_nf++].val = v;
+			}
+		}
+	}
+}
+
 static void read_counters(struct hops_tracer *h, __u64 *out)
 {
 	for (__u32 i = 0; i < CNT_MAX; i++)
@@ -220,8 +248,7 @@ struct hops_snapshot *hops_snapshot(struct hops_tracer *h)
 	s->nr_paths = read_hash(bpf_map__fd(h->skel->maps.paths), sizeof(struct path_key),
 				sizeof(struct path_value), (void **)&s->paths);
 	s->nr_pairs = read_percpu_hists(bpf_map__fd(h->skel->maps.hop_latency), &s->pairs);
-	s->nr_nf = read_hash(bpf_map__fd(h->skel->maps.nf_time), sizeof(struct nf_key),
-			     sizeof(struct nf_value), (void **)&s->nf);
+	read_nf(h, s);
 	read_drops(h, s);
 	read_fib(h, s);
 	hops_cost_read(h, &s->cost);

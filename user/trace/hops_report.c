@@ -11,6 +11,19 @@
 #include "trace/hops_snapshot.h"
 #include "lib/output.h"
 
+/* Slot 0's segment is the calibration (one slot entered, no table) only
+ * while slot 1 is attached; otherwise it holds the tables after slot 0. */
+static bool calibrating(const struct hops_snapshot *s)
+{
+	return s->nf_slots & (1u << NF_CALIBRATION_NEXT);
+}
+
+/* The first segment that holds tables. */
+static int first_table_segment(const struct hops_snapshot *s)
+{
+	return calibrating(s) ? NF_CALIBRATION_NEXT : 0;
+}
+
 /* The tables between attached slot k and the next attached one. */
 static const char *segment_label(const struct hops_snapshot *s, int slot, char *buf, size_t len)
 {
@@ -20,7 +33,9 @@ static const char *segment_label(const struct hops_snapshot *s, int slot, char *
 	for (int k = slot; k < NF_SLOTS - 1; k++) {
 		if (k > slot && (s->nf_slots & (1u << k)))
 			break;
-		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", k > slot ? "+" : "",
+		if (k == NF_CALIBRATION_SLOT && !calibrating(s))
+			continue;	/* "probe-cost" names the calibration only */
+		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? "+" : "",
 				 nf_segment_name(k));
 	}
 	return buf;
@@ -34,12 +49,17 @@ static const struct lat_hist *find_pair(const struct hops_snapshot *s, __u32 fro
 	return NULL;
 }
 
-/* What one netfilter slot program costs: the mean gap between slots 0 and 1,
- * two adjacent priorities with no table between them. */
+/* What entering one netfilter slot costs: the calibration window's figure,
+ * else the mean gap between slots 0 and 1 (adjacent priorities with no
+ * table between them) while both are attached. */
 static double nf_probe_cost_ns(const struct hops_snapshot *s)
 {
 	__u64 packets = 0, ns = 0;
 
+	if (s->cost.nf_slot_ns > 0)
+		return s->cost.nf_slot_ns;
+	if (!calibrating(s))
+		return 0;
 	for (int i = 0; i < s->nr_nf; i++) {
 		if (s->nf[i].key.slot != NF_CALIBRATION_SLOT)
 			continue;
@@ -65,7 +85,7 @@ static double nf_inside_ns(const struct hops_snapshot *s, __u32 ns, __u32 hook, 
 	for (int i = 0; i < s->nr_nf; i++) {
 		const struct nf_key *k = &s->nf[i].key;
 
-		if (k->ns_index == ns && k->hook == hook && k->slot != NF_CALIBRATION_SLOT)
+		if (k->ns_index == ns && k->hook == hook && k->slot >= first_table_segment(s))
 			sum += nf_segment_ns(&s->nf[i].val, cost);
 	}
 	return sum;
@@ -141,6 +161,61 @@ static double mean_nf_ns(const struct hops_snapshot *s, double cost)
 		packets += s->paths[i].val.count;
 	}
 	return packets ? sum / packets : NAN;
+}
+
+/*
+ * What the tracer's probes add to the time from hop i-1 to hop i of a path,
+ * in ns: the part of each end's probe run after and before its clock read
+ * (half a run each; a netfilter hop's interval starts at its last slot's
+ * final read), the FIB lookups' runs between them, and an even share of the
+ * runs that record no hop (softirq, scheduler, sock_ops: where they fall is
+ * not known). 0 when the probes' cost was not measured.
+ */
+static double hop_probe_ns(const struct hops_snapshot *s, const struct path_value *p, int i)
+{
+	const struct hops_probe_cost *c = &s->cost;
+	int n = p->nhops < MAX_PATH_HOPS ? (int)p->nhops : MAX_PATH_HOPS;
+	__u32 from, to;
+	double ns = 0;
+
+	if (!c->measured || i <= 0 || i >= n)
+		return 0;
+	from = HOP_KIND(p->hops[i - 1]);
+	to = HOP_KIND(p->hops[i]);
+	if (from != HOP_NF && from < HOP_KIND_MAX)
+		ns += c->role_run_ns[from] / 2;
+	if (to < HOP_KIND_MAX)
+		ns += c->role_run_ns[to] / 2;
+	if (p->count)
+		ns += (double)p->fib_after[i - 1] / p->count * c->role_run_ns[ROLE_FIB];
+	return ns + c->other_ns_per_packet / (n - 1);
+}
+
+/* A time with the probes' share taken out, never below zero. */
+static double less_probes(double raw_ns, double probe_ns)
+{
+	if (isnan(raw_ns))
+		return raw_ns;
+	return raw_ns > probe_ns ? raw_ns - probe_ns : 0;
+}
+
+/* A path's mean first-to-last time as measured, and with the probes' cost
+ * taken out: the hops' shares and the slots' own entries inside the hooks. */
+static double path_raw_ns(const struct path_value *p)
+{
+	return p->count ? (double)p->total_ns / p->count : NAN;
+}
+
+static double path_corrected_ns(const struct hops_snapshot *s, const struct path_value *p)
+{
+	double probes = 0;
+
+	if (!p->count)
+		return NAN;
+	for (int i = 1; i < (int)p->nhops && i < MAX_PATH_HOPS; i++)
+		probes += hop_probe_ns(s, p, i);
+	probes += less_probes((double)p->nf_ns / p->count, path_nf_ns(s, p, nf_probe_cost_ns(s)));
+	return less_probes(path_raw_ns(p), probes);
 }
 
 static const char *short_ns(const struct hops_snapshot *s, __u32 index)
@@ -287,14 +362,16 @@ static void print_path(const struct hops_snapshot *s, int best)
 	out_uint("packets_in_direction", NULL, dir_packets);
 	out_double("share", " (%.0f%% of this direction's)",
 		   dir_packets ? 100.0 * p->count / dir_packets : NAN);
-	out_double("mean_end_to_end_us", ", first to last hop %.1f us\n",
-		   p->count ? p->total_ns / 1e3 / p->count : NAN);
-	out_text("   %-3s %-34s %-58s %8s %8s\n", "#", "where", "what", "p50 us", "p99 us");
+	out_double("mean_end_to_end_us", ", first to last hop %.1f us", path_corrected_ns(s, p) / 1e3);
+	out_double("raw_mean_end_to_end_us", " (%.1f us as traced)\n", path_raw_ns(p) / 1e3);
+	out_text("   %-3s %-34s %-58s %8s %8s %8s\n", "#", "where", "what", "p50 us", "p99 us", "raw p50");
 	out_array_begin("hops");
 	for (int i = 0; i < (int)p->nhops; i++) {
 		char place[96], action[96];
 		const struct lat_hist *lh = i ? find_pair(s, p->hops[i - 1], p->hops[i]) : NULL;
-		double fib;
+		double fib, probe = hop_probe_ns(s, p, i);
+		double p50 = lh ? lat_hist_percentile(lh, 50) : NAN, p99 = lh ? lat_hist_percentile(lh, 99) : NAN;
+		double mean = lh && lh->count ? (double)lh->sum_ns / lh->count : NAN;
 
 		hop_place(s, p->hops[i], place, sizeof(place));
 		hop_action(s, p, i, action, sizeof(action));
@@ -302,9 +379,13 @@ static void print_path(const struct hops_snapshot *s, int best)
 		out_uint("index", "   %-3llu", (unsigned long long)i + 1);
 		out_string("where", " %-34s", place);
 		out_string("what", " %-58s", action);
-		out_double("p50_us", " %8.2f", lh ? lat_hist_percentile(lh, 50) / 1e3 : NAN);
-		out_double("p99_us", " %8.2f", lh ? lat_hist_percentile(lh, 99) / 1e3 : NAN);
-		out_double("mean_us", NULL, lh && lh->count ? lh->sum_ns / 1e3 / lh->count : NAN);
+		out_double("p50_us", " %8.2f", less_probes(p50, probe) / 1e3);
+		out_double("p99_us", " %8.2f", less_probes(p99, probe) / 1e3);
+		out_double("raw_p50_us", " %8.2f", p50 / 1e3);
+		out_double("mean_us", NULL, less_probes(mean, probe) / 1e3);
+		out_double("raw_p99_us", NULL, p99 / 1e3);
+		out_double("raw_mean_us", NULL, mean / 1e3);
+		out_double("probe_us", NULL, lh ? probe / 1e3 : NAN);
 		if (HOP_KIND(p->hops[i]) == HOP_NF)
 			out_double("inside_hook_us", "  +%.2f us inside",
 				   nf_inside_ns(s, HOP_NS(p->hops[i]),
@@ -355,7 +436,7 @@ static void print_netfilter(const struct hops_snapshot *s)
 			out_string("hook", " %-12s", nf_hook_name(hook));
 			out_double("total_us", " %6.2f:", nf_inside_ns(s, n, hook, cost) / 1e3);
 			out_array_begin("tables");
-			for (int slot = 1; slot < NF_SLOTS - 1; slot++) {
+			for (int slot = first_table_segment(s); slot < NF_SLOTS - 1; slot++) {
 				for (int i = 0; i < s->nr_nf; i++) {
 					const struct nf_key *k = &s->nf[i].key;
 					const struct nf_value *v = &s->nf[i].val;
@@ -514,7 +595,6 @@ static void print_context(const struct hops_snapshot *s, double per_pkt, uint64_
 	out_double("per_transaction", ", %.2f per transaction",
 		   transactions ? (double)c[CNT_CTX_SWITCHES] / transactions : NAN);
 	out_uint("net_rx_softirqs", "\nNET_RX softirqs (all CPUs): %llu", c[CNT_NET_RX_SOFTIRQS]);
-	out_uint("net_rx_raised", ", raised %llu", c[CNT_NET_RX_RAISED]);
 	out_uint("net_tx_softirqs", "; NET_TX softirqs %llu\n", c[CNT_NET_TX_SOFTIRQS]);
 	out_object_end();
 }
@@ -567,17 +647,26 @@ static void cost_totals(const struct hops_probe_cost *c, double *runs, double *n
 	}
 }
 
+static const char *const hop_kind_keys[HOP_KIND_MAX] = {
+	[HOP_TC_INGRESS] = "tc_ingress", [HOP_TC_EGRESS] = "tc_egress", [HOP_NF] = "netfilter",
+	[HOP_DEV_QUEUE] = "dev_queue", [HOP_DEV_XMIT] = "dev_xmit", [HOP_BACKLOG] = "backlog",
+	[HOP_RECEIVE] = "receive", [HOP_GRO] = "gro", [HOP_SOCKET] = "socket", [HOP_DROP] = "drop",
+	[HOP_XDP] = "xdp", [HOP_SEND] = "send",
+};
+
 /* The tracer's own programs: how often they ran for each followed packet and
- * what one run costs, as the kernel counted and clocked them. */
+ * what one run costs, as the kernel counted and clocked them in the
+ * calibration window, and what is taken out of the hop times. */
 static void print_cost(const struct hops_snapshot *s)
 {
 	const struct hops_probe_cost *c = &s->cost;
-	double followed = s->counters[CNT_PKTS_TRACED], runs, ns;
+	double followed = c->packets, runs, ns;
 
 	out_object_begin("probe_cost");
 	out_bool("measured", NULL, c->measured);
+	out_double("nf_slot_ns", NULL, c->nf_slot_ns > 0 ? c->nf_slot_ns : NAN);
 	if (!c->measured) {
-		out_string("why", "\nProbe cost: not measured (%s)\n", c->why);
+		out_string("why", "\nProbe cost: not measured (%s); hop times as traced\n", c->why);
 		out_object_end();
 		return;
 	}
@@ -586,6 +675,8 @@ static void print_cost(const struct hops_snapshot *s)
 		   "them): %.1f runs", followed > 0 ? runs / followed : NAN);
 	out_double("us_per_packet", " and %.2f us per followed packet", followed > 0 ?
 		   ns / followed / 1e3 : NAN);
+	out_double("window_seconds", ", calibrated over the first %.1f s", c->seconds);
+	out_uint("window_packets", NULL, c->packets);
 	out_text(" (the hooks' dispatch around them not included)\n");
 	out_object_begin("cost_ns");
 	for (int k = 0; k < PROBE_KINDS; k++)
@@ -595,12 +686,29 @@ static void print_cost(const struct hops_snapshot *s)
 	for (int k = 0; k < PROBE_KINDS; k++)
 		out_uint(probe_kind_names[k], NULL, c->runs[k]);
 	out_object_end();
+	out_object_begin("runs_per_packet_by_kind");
+	for (int k = 0; k < PROBE_KINDS; k++)
+		out_double(probe_kind_names[k], NULL, followed > 0 ? c->runs[k] / followed : NAN);
+	out_object_end();
 	for (int k = 0; k < PROBE_KINDS && !out_json(); k++) {
 		if (!c->runs[k])
 			continue;
 		out_text("   %-12s %6.1f runs per packet %7.0f ns a run\n", probe_kind_names[k],
 			 followed > 0 ? c->runs[k] / followed : NAN, (double)c->ns[k] / c->runs[k]);
 	}
+	out_text("   taken out of each hop's time: half a run of the probe at each end (ns a run:");
+	out_object_begin("hop_run_ns");
+	for (int k = 1; k < HOP_KIND_MAX; k++)
+		if (c->role_run_ns[k] > 0) {
+			out_text(" %s", hop_kind_keys[k]);
+			out_double(hop_kind_keys[k], " %.0f", c->role_run_ns[k]);
+		}
+	out_object_end();
+	out_double("fib_run_ns", "), FIB lookups' runs (%.0f ns each)", c->role_run_ns[ROLE_FIB]);
+	out_double("other_us_per_packet", ", and %.2f us a packet of runs that record no hop, spread "
+		   "evenly over its hops", c->other_ns_per_packet / 1e3);
+	out_text(c->nf_slot_ns > 0 ? "; from netfilter times: %.0f ns a slot entered\n" : "\n",
+		 c->nf_slot_ns);
 	out_object_end();
 }
 
@@ -661,12 +769,12 @@ int hops_summarize(const struct hops_snapshot *snap, struct hops_summary *sum)
 	sum->packets_lost = snap->counters[CNT_STATE_FULL];
 	sum->ctx_switches = snap->counters[CNT_CTX_SWITCHES];
 	sum->probe_runs = sum->probe_us = NAN;
-	if (snap->cost.measured && sum->packets_followed) {
+	if (snap->cost.measured && snap->cost.packets) {
 		double runs, ns;
 
 		cost_totals(&snap->cost, &runs, &ns);
-		sum->probe_runs = runs / sum->packets_followed;
-		sum->probe_us = ns / sum->packets_followed / 1e3;
+		sum->probe_runs = runs / snap->cost.packets;
+		sum->probe_us = ns / snap->cost.packets / 1e3;
 	}
 	if (best >= 0 && snap->paths[best].val.count) {
 		const struct path_value *p = &snap->paths[best].val;
@@ -682,7 +790,8 @@ int hops_summarize(const struct hops_snapshot *snap, struct hops_summary *sum)
 		sum->nf_hooks = p->nf_hooks;
 		sum->nf_us = path_nf_ns(snap, p, nf_probe_cost_ns(snap)) / 1e3;
 		sum->softirq_passes = (double)p->softirq_passes / p->count;
-		sum->path_us = p->total_ns / 1e3 / p->count;
+		sum->path_us = path_corrected_ns(snap, p) / 1e3;
+		sum->raw_path_us = path_raw_ns(p) / 1e3;
 	}
 	return 0;
 }

@@ -64,12 +64,27 @@ enum hops_probe_kind {
 	PROBE_TC, PROBE_XDP, PROBE_NETFILTER, PROBE_TRACEPOINT, PROBE_SOCK_OPS, PROBE_KINDS,
 };
 
-/* What the tracer's own programs cost while it ran, as the kernel counts and
- * clocks them (BPF run-time statistics): runs and time in each kind. */
+/* What a program's runs are in a packet's life: a hop kind (enum hop_kind),
+ * or one of these. */
+enum hops_probe_role {
+	ROLE_FIB = HOP_KIND_MAX,	/* a FIB lookup, between two hops */
+	ROLE_NF_LATER,			/* a netfilter slot after the first: inside a hook */
+	ROLE_OTHER,			/* records no hop: softirq, scheduler, sock_ops, frees */
+	ROLES,
+};
+
+/* What the tracer's own programs cost in its calibration window, as the
+ * kernel counts and clocks them (BPF run-time statistics): runs and time in
+ * each kind, one run's time by role, and one netfilter slot's entry. */
 struct hops_probe_cost {
 	bool measured;
 	char why[160];			/* why not, when not measured */
+	double seconds;			/* the window's length */
+	uint64_t packets;		/* packets followed in it */
 	uint64_t runs[PROBE_KINDS], ns[PROBE_KINDS];
+	double role_run_ns[ROLES];	/* mean ns of one run: hop kinds and ROLE_FIB */
+	double other_ns_per_packet;	/* ROLE_OTHER's time per followed packet */
+	double nf_slot_ns;		/* one slot entered, dispatch included (0: not timed) */
 };
 
 struct hops_snapshot {
