@@ -54,6 +54,15 @@ const volatile bool xdp_on = false;		/* --xdp (implies flow_index_on) */
 
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
+/*
+ * A field of a kernel object: loaded directly where the program holds a
+ * typed pointer (tp_btf, netfilter, tc with the kernel skb), which the
+ * verifier turns into a plain load, else through bpf_probe_read_kernel
+ * (raw_tp). `btf` is a constant at every call, so one of the two is
+ * compiled away.
+ */
+#define KREAD(btf, p, ...) ((btf) ? (p)->__VA_ARGS__ : BPF_CORE_READ(p, __VA_ARGS__))
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_NETNS);
@@ -68,13 +77,13 @@ struct {
 	__type(value, struct dev_info);
 } devices SEC(".maps");
 
-/* Keyed by net_device address (dev_cache maps it to namespace and ifindex):
- * one lookup for every packet a tc probe sees. */
+/* Keyed by net_device address or device tag, per CPU: what a tc probe
+ * counts and what it must know of the device, in one lookup a packet. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u64);
-	__type(value, struct dev_counters);
+	__type(value, struct dev_tc_value);
 } dev_stats SEC(".maps");
 
 /* net_device address -> its namespace index and kind: one lookup per hop
@@ -214,9 +223,9 @@ static __always_inline void count(__u32 idx, __u64 n)
 		*v += n;
 }
 
-static __always_inline __u32 ns_index_of_net(struct net *net)
+static __always_inline __u32 ns_index_of_net(struct net *net, bool btf)
 {
-	__u32 inum = BPF_CORE_READ(net, ns.inum);
+	__u32 inum = KREAD(btf, net, ns.inum);
 	struct netns_info *ni = bpf_map_lookup_elem(&netns_map, &inum);
 
 	return ni ? ni->index : 0;
@@ -234,7 +243,7 @@ static __always_inline struct dev_cached dev_lookup(struct net_device *dev)
 	c = bpf_map_lookup_elem(&dev_cache, &key);
 	if (c)
 		return *c;
-	v.ns_index = ns_index_of_net(BPF_CORE_READ(dev, nd_net.net));
+	v.ns_index = ns_index_of_net(BPF_CORE_READ(dev, nd_net.net), false);
 	v.ifindex = BPF_CORE_READ(dev, ifindex);
 	v.kind = v.ns_index ? dev_kind(v.ns_index, v.ifindex) : DEV_OTHER;
 	bpf_map_update_elem(&dev_cache, &key, &v, BPF_ANY);
@@ -306,14 +315,14 @@ static __always_inline void fill_key(struct flow_key *fk, const struct iphdr *ip
 }
 
 /* The packet's key from the kernel skb (its IPv4 and L4 headers). */
-static __always_inline int key_from_skb(struct sk_buff *skb, struct flow_key *fk)
+static __always_inline int key_from_skb(struct sk_buff *skb, struct flow_key *fk, bool btf)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
+	unsigned char *head = KREAD(btf, skb, head);
+	__u16 nh = KREAD(btf, skb, network_header);
 	struct l4_head l4 = {};
 	struct iphdr iph;
 
-	if (BPF_CORE_READ(skb, protocol) != bpf_htons(ETH_P_IP))
+	if (KREAD(btf, skb, protocol) != bpf_htons(ETH_P_IP))
 		return -1;
 	if (bpf_probe_read_kernel(&iph, sizeof(iph), head + nh) || !ipv4_followable(&iph))
 		return -1;
@@ -545,7 +554,8 @@ static __always_inline struct pkt_state *adopt(__u64 key, const struct flow_key 
  * it is not followed.
  */
 static __always_inline struct pkt_state *record_hop(struct sk_buff *skb, struct pkt_state *st,
-						    __u32 kind, __u32 ns, __u32 where, bool origin)
+						    __u32 kind, __u32 ns, __u32 where, bool origin,
+						    bool btf)
 {
 	__u64 key = (__u64)skb, now = bpf_ktime_get_ns();
 	struct flow_key fk;
@@ -580,7 +590,7 @@ static __always_inline struct pkt_state *record_hop(struct sk_buff *skb, struct 
 			count(CNT_PKTS_SKIPPED, 1);
 			return NULL;
 		}
-		if (key_from_skb(skb, &fk))
+		if (key_from_skb(skb, &fk, btf))
 			return NULL;
 		if (flow_index_on && !origin) {
 			st = adopt(key, &fk, now);
@@ -610,7 +620,7 @@ static __always_inline struct pkt_state *record_hop(struct sk_buff *skb, struct 
 			if (flow_index_on)
 				index_set(key, st, &fk);
 		}
-	} else if (flow_index_on && !key_from_skb(skb, &fk)) {
+	} else if (flow_index_on && !key_from_skb(skb, &fk, btf)) {
 		index_set(key, st, &fk);
 	}
 	append_hop(st, key, HOP_ENCODE(kind, ns, where), now);
@@ -707,25 +717,40 @@ static __always_inline bool flow_hop(const struct flow_key *fk, __u32 kind, __u3
 
 /* ---- tc: every device of the topology, ingress and egress ---- */
 
-/* `k`: the net_device's address, or a device tag (see DEV_TAG_MAGIC). */
-static __always_inline void count_dev(__u64 k, int egress, __u32 len)
+/*
+ * Counts a packet on a device and returns what is known of the device
+ * (namespace, kind, ifindex; zero for a device outside the run's). `k`: the
+ * net_device's address, or a device tag (see DEV_TAG_MAGIC), which user
+ * space names in dev_cache beforehand.
+ */
+static __always_inline struct dev_cached device_of(__u64 k)
 {
-	struct dev_counters *c = bpf_map_lookup_elem(&dev_stats, &k);
+	struct dev_cached *tagged, none = {};
 
-	if (!c) {
-		struct dev_counters zero = {};
+	if (k > 0xffffffffffffULL)
+		return dev_lookup((struct net_device *)k);
+	tagged = bpf_map_lookup_elem(&dev_cache, &k);
+	return tagged ? *tagged : none;
+}
 
-		/* First packet on this device: make sure user space can name it
-		 * (tags are named by user space beforehand). */
-		if (k > 0xffffffffffffULL)
-			dev_lookup((struct net_device *)k);
-		bpf_map_update_elem(&dev_stats, &k, &zero, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&dev_stats, &k);
-		if (!c)
-			return;
+static __always_inline struct dev_cached count_dev(__u64 k, int egress, __u32 len)
+{
+	struct dev_tc_value *v = bpf_map_lookup_elem(&dev_stats, &k);
+
+	if (!v) {
+		struct dev_tc_value fresh = { .dc = device_of(k) };
+
+		bpf_map_update_elem(&dev_stats, &k, &fresh, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&dev_stats, &k);
+		if (!v)
+			return fresh.dc;
 	}
-	c->packets[egress & 1]++;
-	c->bytes[egress & 1] += len;
+	/* Each CPU's copy starts empty where another CPU made the entry. */
+	if (!v->dc.ns_index)
+		v->dc = device_of(k);
+	v->c.packets[egress & 1]++;
+	v->c.bytes[egress & 1] += len;
+	return v->dc;
 }
 
 static __always_inline int tc_hop(struct __sk_buff *ctx, int egress)
@@ -734,19 +759,17 @@ static __always_inline int tc_hop(struct __sk_buff *ctx, int egress)
 	struct dev_cached dc;
 	struct sk_buff *skb;
 	struct pkt_state *st;
-	__u32 ns;
 
 	skb = bpf_cast_to_kern_ctx(ctx);
 	dev = skb->dev;
 	/* Every packet counts per device, followed or not (the cross-check
 	 * with the device's own counters). */
-	count_dev((__u64)dev, egress, ctx->len);
+	dc = count_dev((__u64)dev, egress, ctx->len);
 	st = lookup_pkt(skb);
 	if (!st && start_at_output && !flow_index_on)
 		return TC_ACT_UNSPEC;
-	dc = dev_lookup(dev);
-	ns = dc.ns_index;
-	st = record_hop(skb, st, egress ? HOP_TC_EGRESS : HOP_TC_INGRESS, ns, ctx->ifindex, false);
+	st = record_hop(skb, st, egress ? HOP_TC_EGRESS : HOP_TC_INGRESS, dc.ns_index, ctx->ifindex,
+			false, true);
 	if (st && dc.kind == DEV_MACVLAN)
 		st->macvlan++;
 	/* Let the next filter (a datapath's own program) decide. */
@@ -802,16 +825,13 @@ static __always_inline int key_from_tc(struct __sk_buff *ctx, struct flow_key *f
 /* tc where the kernel skb is out of reach: the flow index finds the packet. */
 static __always_inline int tcf_hop(struct __sk_buff *ctx, int egress)
 {
-	__u64 tag = dev_tag();
-	struct dev_cached *dc;
+	struct dev_cached dc = count_dev(dev_tag(), egress, ctx->len);
 	struct flow_key fk;
 
-	count_dev(tag, egress, ctx->len);
-	dc = bpf_map_lookup_elem(&dev_cache, &tag);
-	if (!dc || key_from_tc(ctx, &fk))
+	if (!dc.ns_index || key_from_tc(ctx, &fk))
 		return TC_ACT_UNSPEC;
-	flow_hop(&fk, egress ? HOP_TC_EGRESS : HOP_TC_INGRESS, dc->ns_index, dc->ifindex,
-		 dc->kind == DEV_MACVLAN ? DEV_MACVLAN : 0, false);
+	flow_hop(&fk, egress ? HOP_TC_EGRESS : HOP_TC_INGRESS, dc.ns_index, dc.ifindex,
+		 dc.kind == DEV_MACVLAN ? DEV_MACVLAN : 0, false);
 	return TC_ACT_UNSPEC;
 }
 
@@ -875,7 +895,7 @@ static __always_inline int nf_hop(struct bpf_nf_ctx *ctx, __u32 slot)
 {
 	struct sk_buff *skb = ctx->skb;
 	const struct nf_hook_state *state = ctx->state;
-	__u32 hook = BPF_CORE_READ(state, hook);
+	__u32 hook = state->hook;
 	__u32 ns, prev, idx;
 	__u64 key = (__u64)skb, now, dt;
 	struct pkt_state *st;
@@ -887,13 +907,11 @@ static __always_inline int nf_hop(struct bpf_nf_ctx *ctx, __u32 slot)
 		st = lookup_pkt(skb);
 		if (!st && start_at_output && !flow_index_on && hook != NF_INET_LOCAL_OUT)
 			return NF_ACCEPT;
-		ns = ns_index_of_net(BPF_CORE_READ(state, net));
-		st = record_hop(skb, st, HOP_NF, ns, NF_WHERE(hook, 0), hook == NF_INET_LOCAL_OUT);
+		ns = ns_index_of_net(state->net, true);
+		st = record_hop(skb, st, HOP_NF, ns, NF_WHERE(hook, 0), hook == NF_INET_LOCAL_OUT, true);
 		if (st) {
 			st->nf_hooks++;
 			st->last_nf_hop = st->last_hop;
-			/* Time the tables from here, after this program's own work. */
-			st->last_ts = bpf_ktime_get_ns();
 		}
 		return NF_ACCEPT;
 	}
@@ -919,12 +937,13 @@ static __always_inline int nf_hop(struct bpf_nf_ctx *ctx, __u32 slot)
 	if (flow_index_on && slot == NF_SLOTS - 1) {
 		struct flow_key fk;
 
-		if (!key_from_skb(skb, &fk))
+		if (!key_from_skb(skb, &fk, true))
 			index_set(key, st, &fk);
 	}
-	/* Stamped last, so the next segment holds only the tables and the next
-	 * slot's entry; the calibration segment measures exactly that entry. */
-	st->last_ts = bpf_ktime_get_ns();
+	/* One clock read a run (they are not cheap): the next segment holds
+	 * this run's remainder, the tables and the next slot's entry, as the
+	 * calibration segment (slot 0's remainder, slot 1's entry) does. */
+	st->last_ts = now;
 	return NF_ACCEPT;
 }
 
@@ -938,9 +957,9 @@ int hop_origin(struct bpf_nf_ctx *ctx)
 {
 	const struct nf_hook_state *state = ctx->state;
 
-	if (BPF_CORE_READ(state, hook) == NF_INET_LOCAL_OUT)
-		record_hop(ctx->skb, lookup_pkt(ctx->skb), HOP_SEND,
-			   ns_index_of_net(BPF_CORE_READ(state, net)), 0, true);
+	if (state->hook == NF_INET_LOCAL_OUT)
+		record_hop(ctx->skb, lookup_pkt(ctx->skb), HOP_SEND, ns_index_of_net(state->net, true),
+			   0, true, true);
 	return NF_ACCEPT;
 }
 
@@ -959,28 +978,28 @@ NF_SLOT_PROG(8)
 
 /* ---- packet-path tracepoints: tp_btf, with raw_tp twins for older kernels ---- */
 
-static __always_inline void on_dev_queue(struct sk_buff *skb)
+static __always_inline void on_dev_queue(struct sk_buff *skb, bool btf)
 {
 	struct pkt_state *st = lookup_pkt(skb);
 	struct net_device *dev;
 
 	if (!st && start_at_output && !flow_index_on)
 		return;
-	dev = BPF_CORE_READ(skb, dev);
-	record_hop(skb, st, HOP_DEV_QUEUE, ns_index_of_dev(dev), BPF_CORE_READ(dev, ifindex), false);
+	dev = KREAD(btf, skb, dev);
+	record_hop(skb, st, HOP_DEV_QUEUE, ns_index_of_dev(dev), KREAD(btf, dev, ifindex), false, btf);
 }
 
-static __always_inline void on_dev_xmit(struct sk_buff *skb, struct net_device *dev)
+static __always_inline void on_dev_xmit(struct sk_buff *skb, struct net_device *dev, bool btf)
 {
 	struct pkt_state *st = lookup_pkt(skb);
 
 	/* Only followed packets: after xmit a veth's skb already belongs to the peer. */
 	if (st)
-		record_hop(skb, st, HOP_DEV_XMIT, ns_index_of_dev(dev), BPF_CORE_READ(dev, ifindex),
-			   false);
+		record_hop(skb, st, HOP_DEV_XMIT, ns_index_of_dev(dev), KREAD(btf, dev, ifindex),
+			   false, btf);
 }
 
-static __always_inline void on_netif_rx(struct sk_buff *skb)
+static __always_inline void on_netif_rx(struct sk_buff *skb, bool btf)
 {
 	struct net_device *dev;
 	struct dev_cached dc;
@@ -989,9 +1008,9 @@ static __always_inline void on_netif_rx(struct sk_buff *skb)
 
 	if (!st && start_at_output && !flow_index_on)
 		return;
-	dev = BPF_CORE_READ(skb, dev);
+	dev = KREAD(btf, skb, dev);
 	dc = dev_lookup(dev);
-	st = record_hop(skb, st, HOP_BACKLOG, dc.ns_index, BPF_CORE_READ(dev, ifindex), false);
+	st = record_hop(skb, st, HOP_BACKLOG, dc.ns_index, dc.ifindex, false, btf);
 	if (!st)
 		return;
 	st->backlog++;
@@ -1002,30 +1021,30 @@ static __always_inline void on_netif_rx(struct sk_buff *skb)
 		st->macvlan++;
 }
 
-static __always_inline void on_receive(struct sk_buff *skb, __u32 kind)
+static __always_inline void on_receive(struct sk_buff *skb, __u32 kind, bool btf)
 {
 	struct pkt_state *st = lookup_pkt(skb);
-	struct net_device *dev;
+	struct dev_cached dc;
 
 	if (!st && start_at_output && !flow_index_on)
 		return;
-	dev = BPF_CORE_READ(skb, dev);
-	record_hop(skb, st, kind, ns_index_of_dev(dev), BPF_CORE_READ(dev, ifindex), false);
+	dc = dev_lookup(KREAD(btf, skb, dev));
+	record_hop(skb, st, kind, dc.ns_index, dc.ifindex, false, btf);
 }
 
-static __always_inline void on_tcp_probe(struct sock *sk, struct sk_buff *skb)
+static __always_inline void on_tcp_probe(struct sock *sk, struct sk_buff *skb, bool btf)
 {
 	struct pkt_state *st = lookup_pkt(skb);
 
 	if (!st)
 		return;
 	st = record_hop(skb, st, HOP_SOCKET, HOP_NS(st->last_hop),
-			bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)), false);
+			bpf_ntohs(KREAD(btf, sk, __sk_common.skc_dport)), false, btf);
 	if (st)
 		finish((__u64)skb, st);
 }
 
-static __always_inline void on_kfree(struct sk_buff *skb, __u32 reason)
+static __always_inline void on_kfree(struct sk_buff *skb, __u32 reason, bool btf)
 {
 	struct pkt_state *st = lookup_pkt(skb);
 	struct drop_key dk;
@@ -1043,7 +1062,7 @@ static __always_inline void on_kfree(struct sk_buff *skb, __u32 reason)
 		else
 			bpf_map_update_elem(&drops, &dk, &one, BPF_NOEXIST);
 		count(CNT_DROPS, 1);
-		st = record_hop(skb, st, HOP_DROP, HOP_NS(st->last_hop), reason, false);
+		st = record_hop(skb, st, HOP_DROP, HOP_NS(st->last_hop), reason, false, btf);
 		if (!st)
 			return;
 	}
@@ -1073,16 +1092,21 @@ static __always_inline void on_consume(struct sk_buff *skb)
 	finish((__u64)skb, st);
 }
 
-TP_TWIN(btf_, raw_, net_dev_queue, on_dev_queue(skb), struct sk_buff *skb)
-TP_TWIN(btf_, raw_, netif_rx, on_netif_rx(skb), struct sk_buff *skb)
-TP_TWIN(btf_, raw_, netif_receive_skb, on_receive(skb, HOP_RECEIVE), struct sk_buff *skb)
-TP_TWIN(btf_, raw_, napi_gro_receive_entry, on_receive(skb, HOP_GRO), struct sk_buff *skb)
+#define TP_BOTH(tp, call_btf, call_raw, ...) TP_TWIN_READS(btf_, raw_, tp, call_btf, call_raw, __VA_ARGS__)
+
+TP_BOTH(net_dev_queue, on_dev_queue(skb, true), on_dev_queue(skb, false), struct sk_buff *skb)
+TP_BOTH(netif_rx, on_netif_rx(skb, true), on_netif_rx(skb, false), struct sk_buff *skb)
+TP_BOTH(netif_receive_skb, on_receive(skb, HOP_RECEIVE, true), on_receive(skb, HOP_RECEIVE, false),
+	struct sk_buff *skb)
+TP_BOTH(napi_gro_receive_entry, on_receive(skb, HOP_GRO, true), on_receive(skb, HOP_GRO, false),
+	struct sk_buff *skb)
 TP_TWIN(btf_, raw_, consume_skb, on_consume(skb), struct sk_buff *skb)
-TP_TWIN(btf_, raw_, net_dev_xmit, on_dev_xmit(skb, dev),
+TP_BOTH(net_dev_xmit, on_dev_xmit(skb, dev, true), on_dev_xmit(skb, dev, false),
 	struct sk_buff *skb, int rc, struct net_device *dev)
-TP_TWIN(btf_, raw_, kfree_skb, on_kfree(skb, reason),
+TP_BOTH(kfree_skb, on_kfree(skb, reason, true), on_kfree(skb, reason, false),
 	struct sk_buff *skb, void *location, int reason)
-TP_TWIN(btf_, raw_, tcp_probe, on_tcp_probe(sk, skb), struct sock *sk, struct sk_buff *skb)
+TP_BOTH(tcp_probe, on_tcp_probe(sk, skb, true), on_tcp_probe(sk, skb, false), struct sock *sk,
+	struct sk_buff *skb)
 
 /* ---- FIB lookups: fib:fib_table_lookup, which has no skb ---- */
 
@@ -1182,30 +1206,36 @@ TP_TWIN(btf_, raw_, softirq_entry, on_softirq(vec, true), unsigned int vec)
 TP_TWIN(btf_, raw_, softirq_exit, on_softirq(vec, false), unsigned int vec)
 
 
-static __always_inline bool in_run_cgroup(struct task_struct *t)
+static __always_inline bool in_run_cgroup(struct task_struct *t, bool btf)
 {
-	return run_cgroup_id && BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id) == run_cgroup_id;
+	if (!run_cgroup_id)
+		return false;
+	if (btf)
+		return t->cgroups->dfl_cgrp->kn->id == run_cgroup_id;
+	return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id) == run_cgroup_id;
 }
 
-static __always_inline void on_switch(bool preempt, struct task_struct *prev)
+/* sched_switch fires before the switch: the task leaving is the current one,
+ * whose cgroup a helper gives without reading the task. */
+static __always_inline void on_switch(bool preempt)
 {
-	if (!in_run_cgroup(prev))
+	if (!run_cgroup_id || bpf_get_current_cgroup_id() != run_cgroup_id)
 		return;
 	count(CNT_CTX_SWITCHES, 1);
 	if (preempt)
 		count(CNT_CTX_INVOLUNTARY, 1);
 }
 
-TP_TWIN(btf_, raw_, sched_switch, on_switch(preempt, prev),
+TP_TWIN(btf_, raw_, sched_switch, on_switch(preempt),
 	bool preempt, struct task_struct *prev, struct task_struct *next)
 
-static __always_inline void on_wakeup(struct task_struct *p)
+static __always_inline void on_wakeup(struct task_struct *p, bool btf)
 {
-	if (in_run_cgroup(p))
+	if (in_run_cgroup(p, btf))
 		count(CNT_WAKEUPS, 1);
 }
 
-TP_TWIN(btf_, raw_, sched_wakeup, on_wakeup(p), struct task_struct *p)
+TP_BOTH(sched_wakeup, on_wakeup(p, true), on_wakeup(p, false), struct task_struct *p)
 
 /* ---- sock_ops on the run's cgroup: RTT, retransmits, state changes ---- */
 

@@ -143,6 +143,12 @@ struct dev_counters {
 	__u64 bytes[2];
 };
 
+/* dev_stats' value: the counts, and the device as dev_cache knows it. */
+struct dev_tc_value {
+	struct dev_counters c;
+	struct dev_cached dc;
+};
+
 /*
  * The packet key of hops that cannot see the kernel skb (XDP, and tc where
  * bpf_cast_to_kern_ctx is missing): the flow tuple and what tells one of the

@@ -187,9 +187,8 @@ static void cost_now(const struct hops_tracer *h, struct hops_probe_cost *cost)
 		uint64_t runs = now.role_runs[r] - h->base.role_runs[r];
 		uint64_t ns = now.role_ns[r] - h->base.role_ns[r];
 
-		if (r < HOP_KIND_MAX || r == ROLE_FIB)
-			cost->role_run_ns[r] = runs ? (double)ns / runs : 0;
-		else if (r == ROLE_OTHER)
+		cost->role_run_ns[r] = runs ? (double)ns / runs : 0;
+		if (r == ROLE_OTHER)
 			cost->other_ns_per_packet = followed ? (double)ns / followed : 0;
 	}
 	cost->measured = true;

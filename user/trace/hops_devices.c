@@ -81,26 +81,41 @@ static unsigned table_hooks(const char *table)
 	return 0x1f;	/* a table we do not know: assume every hook */
 }
 
+/* Conntrack's hooks (PREROUTING, INPUT, OUTPUT, POSTROUTING): registered
+ * in a namespace once NAT or a rule matching on connection state uses it. */
+#define CONNTRACK_HOOKS (1u << 0 | 1u << 1 | 1u << 3 | 1u << 4)
+
+static bool uses_conntrack(const char *rules)
+{
+	return strstr(rules, "*nat") || strstr(rules, "conntrack") || strstr(rules, " state ") ||
+	       strstr(rules, "--state") || strstr(rules, " ct ") || strstr(rules, " nat ");
+}
+
 /*
  * Where netfilter works in this namespace: the hooks of every iptables
  * table it has (either backend; a table present runs at its hooks even with
- * empty chains, and brings conntrack with NAT) and of every nftables base
- * chain. 0: nothing of netfilter's runs here.
+ * empty chains), of every nftables base chain, and of conntrack when NAT or
+ * a rule uses it. 0: nothing of netfilter's runs here.
  */
 static unsigned ns_rule_hooks(const char *ns)
 {
 	static const char *const nft_hooks[NF_HOOKS] = {
 		"prerouting", "input", "forward", "output", "postrouting",
 	};
-	static char out[16384];
+	static char out[1 << 20];
 	char *line, *save = NULL;
 	unsigned hooks = 0;
 
-	/* The legacy tables loaded in the namespace (the reader's own). */
-	if (RUN(ns, out, sizeof(out), "cat", "/proc/net/ip_tables_names") == 0)
+	if (RUN(ns, out, sizeof(out), "iptables-legacy-save") == 0) {
+		if (uses_conntrack(out))
+			hooks |= CONNTRACK_HOOKS;
 		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			hooks |= table_hooks(line);
-	if (RUN(ns, out, sizeof(out), "nft", "list", "chains") == 0) {
+			if (line[0] == '*')
+				hooks |= table_hooks(line + 1);
+	}
+	if (RUN(ns, out, sizeof(out), "nft", "list", "ruleset") == 0) {
+		if (uses_conntrack(out))
+			hooks |= CONNTRACK_HOOKS;
 		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			const char *at = strstr(line, " hook ");
 

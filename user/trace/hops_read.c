@@ -95,13 +95,16 @@ static void read_devices(struct hops_tracer *h, struct dev_counters *out)
 
 	while (bpf_map_get_next_key(stats_fd, prev, &next) == 0) {
 		struct dev_cached dc;
-		struct dev_counters sum = {};
+		struct dev_tc_value v = {};
+		struct dev_counters sum;
 
 		key = next;
 		prev = &key;
+		/* Only the counters add up over CPUs; the name is dev_cache's. */
 		if (bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.dev_cache), &key, &dc) ||
-		    percpu_lookup_sum_u64(stats_fd, &key, &sum, sizeof(sum)))
+		    percpu_lookup_sum_u64(stats_fd, &key, &v, sizeof(v)))
 			continue;
+		sum = v.c;
 		for (int i = 0; i < h->nr_devs; i++) {
 			if (h->ns[h->devs[i].ns].index != dc.ns_index ||
 			    h->devs[i].ifindex != (int)dc.ifindex)

@@ -166,8 +166,7 @@ static double mean_nf_ns(const struct hops_snapshot *s, double cost)
 /*
  * What the tracer's probes add to the time from hop i-1 to hop i of a path,
  * in ns: the part of each end's probe run after and before its clock read
- * (half a run each; a netfilter hop's interval starts at its last slot's
- * final read), the FIB lookups' runs between them, and an even share of the
+ * (half a run each), the FIB lookups' runs between them, and an even share of the
  * runs that record no hop (softirq, scheduler, sock_ops: where they fall is
  * not known). 0 when the probes' cost was not measured.
  */
@@ -182,7 +181,10 @@ static double hop_probe_ns(const struct hops_snapshot *s, const struct path_valu
 		return 0;
 	from = HOP_KIND(p->hops[i - 1]);
 	to = HOP_KIND(p->hops[i]);
-	if (from != HOP_NF && from < HOP_KIND_MAX)
+	/* A netfilter hop's interval starts at its hook's last slot's clock read. */
+	if (from == HOP_NF)
+		ns += c->role_run_ns[ROLE_NF_LATER] / 2;
+	else if (from < HOP_KIND_MAX)
 		ns += c->role_run_ns[from] / 2;
 	if (to < HOP_KIND_MAX)
 		ns += c->role_run_ns[to] / 2;

@@ -82,7 +82,7 @@ struct hops_probe_cost {
 	double seconds;			/* the window's length */
 	uint64_t packets;		/* packets followed in it */
 	uint64_t runs[PROBE_KINDS], ns[PROBE_KINDS];
-	double role_run_ns[ROLES];	/* mean ns of one run: hop kinds and ROLE_FIB */
+	double role_run_ns[ROLES];	/* mean ns of one run, by role */
 	double other_ns_per_packet;	/* ROLE_OTHER's time per followed packet */
 	double nf_slot_ns;		/* one slot entered, dispatch included (0: not timed) */
 };
