@@ -147,8 +147,20 @@ struct {
 	__type(value, struct fib_ns_stats);
 } fib_stats SEC(".maps");
 
+/*
+ * Hop-to-hop histograms, per CPU (no atomics): first in a direct-mapped
+ * array (an index from the pair, two slots tried), which costs no hash
+ * lookup; the pairs that find both slots taken go to the hash map.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);	/* no atomics on the hot path */
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HOP_PAIR_SLOTS);
+	__type(key, __u32);
+	__type(value, struct hop_slot);
+} hop_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct hop_pair);
 	__type(value, struct lat_hist);
@@ -214,6 +226,7 @@ struct {
 
 struct sockops_stats sockops_totals = {};
 struct lat_hist zero_hist = {};
+struct pkt_state zero_pkt = {};
 
 static __always_inline void count(__u32 idx, __u64 n)
 {
@@ -223,10 +236,24 @@ static __always_inline void count(__u32 idx, __u64 n)
 		*v += n;
 }
 
+/* The run's namespaces by inum's low bits (user space fills it; netns_map
+ * holds those that share a slot): an array index, not a hash lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NETNS_SLOTS);
+	__type(key, __u32);
+	__type(value, struct netns_slot);
+} netns_slots SEC(".maps");
+
 static __always_inline __u32 ns_index_of_net(struct net *net, bool btf)
 {
-	__u32 inum = KREAD(btf, net, ns.inum);
-	struct netns_info *ni = bpf_map_lookup_elem(&netns_map, &inum);
+	__u32 inum = KREAD(btf, net, ns.inum), slot = inum & (NETNS_SLOTS - 1);
+	struct netns_slot *sl = bpf_map_lookup_elem(&netns_slots, &slot);
+	struct netns_info *ni;
+
+	if (sl && sl->inum == inum)
+		return sl->index;
+	ni = bpf_map_lookup_elem(&netns_map, &inum);
 
 	return ni ? ni->index : 0;
 }
@@ -263,12 +290,35 @@ static __always_inline __u32 dev_kind(__u32 ns, __u32 ifindex)
 	return d ? d->kind : DEV_OTHER;
 }
 
+static __always_inline struct lat_hist *slot_hist(__u32 from, __u32 to)
+{
+	__u32 first = HOP_PAIR_SLOT(from, to);
+
+	for (__u32 k = 0; k < 2; k++) {
+		__u32 i = (first + k) & (HOP_PAIR_SLOTS - 1);
+		struct hop_slot *sl = bpf_map_lookup_elem(&hop_slots, &i);
+
+		if (!sl)
+			return NULL;
+		if (sl->pair.from == from && sl->pair.to == to)
+			return &sl->hist;
+		if (!sl->pair.from) {
+			sl->pair.from = from;
+			sl->pair.to = to;
+			return &sl->hist;
+		}
+	}
+	return NULL;
+}
+
 static __always_inline void latency_add(__u32 from, __u32 to, __u64 ns)
 {
 	struct hop_pair pair = { .from = from, .to = to };
-	struct lat_hist *h = bpf_map_lookup_elem(&hop_latency, &pair);
+	struct lat_hist *h = slot_hist(from, to);
 	__u32 b;
 
+	if (!h)
+		h = bpf_map_lookup_elem(&hop_latency, &pair);
 	if (!h) {
 		if (bpf_map_update_elem(&hop_latency, &pair, &zero_hist, BPF_NOEXIST) &&
 		    !bpf_map_lookup_elem(&hop_latency, &pair)) {
@@ -502,6 +552,17 @@ static __always_inline void append_hop(struct pkt_state *st, __u64 key, __u32 ho
 }
 
 /* A fresh state for a packet seen for the first time, in the scratch map. */
+static __always_inline void init_state(struct pkt_state *st, const struct flow_key *fk, __u8 dir,
+				       __u64 now)
+{
+	st->first_ts = now;
+	st->last_ts = now;
+	st->dir = dir;
+	st->path_hash = 2166136261U ^ dir;
+	st->saddr = fk->saddr;
+	st->daddr = fk->daddr;
+}
+
 static __always_inline struct pkt_state *new_state(const struct flow_key *fk, __u8 dir, __u64 now)
 {
 	__u32 zero = 0;
@@ -572,7 +633,6 @@ static __always_inline struct pkt_state *record_hop(struct sk_buff *skb, struct 
 		st = NULL;
 	}
 	if (!st) {
-		struct pkt_state *fresh;
 		__u32 flow_hash;
 		__u8 dir;
 
@@ -606,16 +666,15 @@ static __always_inline struct pkt_state *record_hop(struct sk_buff *skb, struct 
 				count(CNT_PKTS_SKIPPED, 1);
 				return NULL;
 			}
-			fresh = new_state(&fk, dir, now);
-			if (!fresh)
-				return NULL;
-			if (bpf_map_update_elem(&packets, &key, fresh, BPF_NOEXIST)) {
+			/* Filled in place: no copy of a whole state through the stack. */
+			if (bpf_map_update_elem(&packets, &key, &zero_pkt, BPF_NOEXIST)) {
 				count(CNT_STATE_FULL, 1);
 				return NULL;
 			}
 			st = bpf_map_lookup_elem(&packets, &key);
 			if (!st)
 				return NULL;
+			init_state(st, &fk, dir, now);
 			count(CNT_PKTS_TRACED, 1);
 			if (flow_index_on)
 				index_set(key, st, &fk);

@@ -75,6 +75,12 @@ struct netns_info {
 	__u32 index;		/* 1..MAX_NETNS-1 */
 };
 
+#define NETNS_SLOTS 256
+struct netns_slot {
+	__u32 inum;		/* 0: free */
+	__u32 index;
+};
+
 enum dev_kind { DEV_OTHER = 0, DEV_VETH, DEV_MACVLAN, DEV_BRIDGE, DEV_VXLAN, DEV_LOOPBACK };
 
 #ifndef __bpf__
@@ -215,6 +221,15 @@ struct path_value {
 /* Time from one hop to the next. */
 struct hop_pair {
 	__u32 from, to;
+};
+
+/* A CPU's direct-mapped slot for one hop pair's histogram (hop_slots): the
+ * pair hashed to an index, no hash-map lookup; from == 0 is a free slot. */
+#define HOP_PAIR_SLOTS 1024
+#define HOP_PAIR_SLOT(from, to) (((((from) * 2654435761U) ^ (to)) * 2246822519U) >> 22)
+struct hop_slot {
+	struct hop_pair pair;
+	struct lat_hist hist;
 };
 
 /* Time inside netfilter: per netns, hook and slot-to-slot segment. */

@@ -189,8 +189,17 @@ int hops_open(struct hops_tracer **out, const struct hops_target *target)
 	for (int n = 0; n < h->nr_ns; n++) {
 		struct netns_info ni = { .index = h->ns[n].index };
 
+		__u32 slot = h->ns[n].inum & (NETNS_SLOTS - 1);
+		struct netns_slot sl;
+
 		bpf_map_update_elem(bpf_map__fd(h->skel->maps.netns_map), &h->ns[n].inum, &ni,
 				    BPF_ANY);
+		/* The first namespace in a slot takes it; the others stay in netns_map. */
+		if (!bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.netns_slots), &slot, &sl) &&
+		    !sl.inum) {
+			sl = (struct netns_slot){ .inum = h->ns[n].inum, .index = ni.index };
+			bpf_map_update_elem(bpf_map__fd(h->skel->maps.netns_slots), &slot, &sl, BPF_ANY);
+		}
 	}
 	for (int i = 0; i < h->nr_devs; i++) {
 		struct dev_key k = { .ns_index = h->ns[h->devs[i].ns].index,
@@ -253,6 +262,14 @@ void hops_reset(struct hops_tracer *h)
 	for (__u32 i = 0; zeros && i < CNT_MAX; i++)
 		bpf_map_update_elem(bpf_map__fd(h->skel->maps.counters), &i, zeros, BPF_ANY);
 	free(zeros);
+	{
+		size_t stride = (sizeof(struct hop_slot) + 7) & ~(size_t)7;
+		void *sz = calloc(ncpu, stride);
+
+		for (__u32 i = 0; sz && i < HOP_PAIR_SLOTS; i++)
+			bpf_map_update_elem(bpf_map__fd(h->skel->maps.hop_slots), &i, sz, BPF_ANY);
+		free(sz);
+	}
 	{
 		struct nf_value *nz = calloc(ncpu, sizeof(*nz));
 

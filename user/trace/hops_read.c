@@ -122,27 +122,68 @@ static void add_hist(void *total, const void *one_cpu)
 	lat_hist_add(total, one_cpu);
 }
 
-/* hop_latency is per CPU: each entry comes back once per CPU, summed here. */
-static int read_percpu_hists(int fd, struct hops_pair **array)
+/* The pair's entry in the array, added to the end when it is new. */
+static struct hops_pair *pair_entry(struct hops_pair **array, int *n, int *cap,
+				    const struct hop_pair *key)
 {
-	struct hops_pair *out = NULL;
+	for (int i = 0; i < *n; i++)
+		if ((*array)[i].key.from == key->from && (*array)[i].key.to == key->to)
+			return &(*array)[i];
+	if (*n == *cap) {
+		struct hops_pair *bigger = realloc(*array, (*cap = *cap ? *cap * 2 : 64) *
+							    sizeof(**array));
+
+		if (!bigger)
+			return NULL;
+		*array = bigger;
+	}
+	memset(&(*array)[*n], 0, sizeof(**array));
+	(*array)[*n].key = *key;
+	return &(*array)[(*n)++];
+}
+
+/* hop_slots: each CPU's slots hold pairs of their own; merged by pair. */
+static void read_hop_slots(int fd, struct hops_pair **array, int *n, int *cap)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t stride = (sizeof(struct hop_slot) + 7) & ~(size_t)7;
+	char *values = ncpu > 0 ? calloc(ncpu, stride) : NULL;
+
+	for (__u32 i = 0; values && i < HOP_PAIR_SLOTS; i++) {
+		if (bpf_map_lookup_elem(fd, &i, values))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			const struct hop_slot *sl = (const void *)(values + c * stride);
+			struct hops_pair *e;
+
+			if (!sl->pair.from || !sl->hist.count)
+				continue;
+			e = pair_entry(array, n, cap, &sl->pair);
+			if (e)
+				lat_hist_add(&e->val, &sl->hist);
+		}
+	}
+	free(values);
+}
+
+/* hop_latency is per CPU: each entry comes back once per CPU, summed here. */
+static int read_percpu_hists(int slots_fd, int fd, struct hops_pair **array)
+{
+	struct hops_pair *out = NULL, *e;
 	int n = 0, cap = 0;
 	struct hop_pair key, next, *prev = NULL;
 
+	read_hop_slots(slots_fd, &out, &n, &cap);
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct lat_hist sum = {};
+
 		key = next;
 		prev = &key;
-		if (n == cap) {
-			struct hops_pair *bigger = realloc(out, (cap = cap ? cap * 2 : 64) * sizeof(*out));
-
-			if (!bigger)
-				break;
-			out = bigger;
-		}
-		memset(&out[n], 0, sizeof(out[n]));
-		out[n].key = key;
-		if (percpu_lookup_sum(fd, &key, &out[n].val, sizeof(out[n].val), add_hist) == 0)
-			n++;
+		if (percpu_lookup_sum(fd, &key, &sum, sizeof(sum), add_hist))
+			continue;
+		e = pair_entry(&out, &n, &cap, &key);
+		if (e)
+			lat_hist_add(&e->val, &sum);
 	}
 	*array = out;
 	return n;
@@ -250,7 +291,8 @@ struct hops_snapshot *hops_snapshot(struct hops_tracer *h)
 	}
 	s->nr_paths = read_hash(bpf_map__fd(h->skel->maps.paths), sizeof(struct path_key),
 				sizeof(struct path_value), (void **)&s->paths);
-	s->nr_pairs = read_percpu_hists(bpf_map__fd(h->skel->maps.hop_latency), &s->pairs);
+	s->nr_pairs = read_percpu_hists(bpf_map__fd(h->skel->maps.hop_slots),
+					bpf_map__fd(h->skel->maps.hop_latency), &s->pairs);
 	read_nf(h, s);
 	read_drops(h, s);
 	read_fib(h, s);
