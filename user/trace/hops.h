@@ -27,7 +27,7 @@ struct hops_target {
 	uint32_t sample_every;		/* 1 = every packet */
 	uint32_t max_packets;		/* packets followed at once (map size) */
 	bool no_tc, no_netfilter;	/* leave these probes off (overhead A/B) */
-	bool nf_detail;			/* a slot between every table (9 per hook), not 4 */
+	bool nf_detail;			/* a slot between every table (9 per hook), not 2 */
 	unsigned duty;			/* probes attached one 100 ms window in N (0, 1: always) */
 	bool all_paths;			/* print every distinct path, not the most common */
 	enum tc_key tc_key;		/* AUTO: the skb where bpf_cast_to_kern_ctx works, else flow */

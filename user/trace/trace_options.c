@@ -27,8 +27,8 @@ const struct cli_option trace_hop_options[] = {
 	  .help = "attach the probes one 100 ms window in N: what they cost\n"
 		  "shrinks about N times (see scripts/bench-overhead.sh)" },
 	{ "nf-detail", 0, CLI_FLAG, CLI_FIELD(struct hops_target, nf_detail),
-	  .help = "time every netfilter table apart (9 slots a hook, not 4:\n"
-		  "raw+conntrack and the rest; more probe cost)" },
+	  .help = "time every netfilter table apart (9 slots a hook, not\n"
+		  "2 timing the tables as one; more probe cost)" },
 	{ "no-tc", 0, CLI_FLAG, CLI_FIELD(struct hops_target, no_tc),
 	  .help = "leave the tc probes off" },
 	{ "no-netfilter", 0, CLI_FLAG, CLI_FIELD(struct hops_target, no_netfilter),
