@@ -31,7 +31,7 @@ const char topo_options_help[] =
 	"  --node-cpus N1,N2       the CPUs of node1 and of node2 (default: this machine's\n"
 	"                          CPUs split in two, node1 the first half); each a CPU, a\n"
 	"                          range or pieces joined by '+' (0-1+4); one list alone:\n"
-	"                          both nodes share it (every CPU: as before per-node sets).\n"
+	"                          both nodes share it (all CPUs: no per-node sets).\n"
 	"                          A node's pod processes and its wire receive run there\n"
 	"  --wire napi|backlog     how the node-to-node veth receives. napi (default), as a\n"
 	"                          NIC: GRO on (TSO off at the sender, which segments in\n"

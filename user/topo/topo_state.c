@@ -43,7 +43,9 @@ int topo_state_write(const char *path, const struct topo *t)
 	jw_bool(&w, "socket_lb", t->opts.socket_lb);
 	jw_string(&w, "iptables", t->opts.iptables);
 	/* The CPUs as resolved, so that show says where the nodes ran even
-	 * if this machine's CPUs change meanwhile. */
+	 * if this machine's CPUs change meanwhile; whether --node-cpus chose
+	 * them, so that the options read back are the ones given. */
+	jw_bool(&w, "node_cpus_given", t->opts.node_cpus[0][0] != '\0');
 	jw_string(&w, "node1_cpus", t->node_cpus[0]);
 	jw_string(&w, "node2_cpus", t->node_cpus[1]);
 	jw_string(&w, "wire", topo_wire_name(t->opts.wire));
@@ -168,10 +170,12 @@ static void state_parse(const char *text, struct topo_opts *o, pid_t *keeper)
 		o->socket_lb = !strcmp(val, "true");
 	if (state_value(text, "iptables", val, sizeof(val)))
 		snprintf(o->iptables, sizeof(o->iptables), "%.7s", val);
-	if (state_value(text, "node1_cpus", val, sizeof(val)))
-		snprintf(o->node_cpus[0], sizeof(o->node_cpus[0]), "%.63s", val);
-	if (state_value(text, "node2_cpus", val, sizeof(val)))
-		snprintf(o->node_cpus[1], sizeof(o->node_cpus[1]), "%.63s", val);
+	if (state_value(text, "node_cpus_given", val, sizeof(val)) && !strcmp(val, "true")) {
+		if (state_value(text, "node1_cpus", val, sizeof(val)))
+			snprintf(o->node_cpus[0], sizeof(o->node_cpus[0]), "%.63s", val);
+		if (state_value(text, "node2_cpus", val, sizeof(val)))
+			snprintf(o->node_cpus[1], sizeof(o->node_cpus[1]), "%.63s", val);
+	}
 	if (state_value(text, "wire", val, sizeof(val)))
 		o->wire = strcmp(val, "backlog") ? TOPO_WIRE_NAPI : TOPO_WIRE_BACKLOG;
 	if (state_value(text, "link_rate", val, sizeof(val)) && topo_parse_rate(val, &rate) == 0)
@@ -180,10 +184,21 @@ static void state_parse(const char *text, struct topo_opts *o, pid_t *keeper)
 		*keeper = atoi(val);
 }
 
-/* The NAPI threads the state file lists ("pid comm netns dev cpus" each). */
-static void state_napi(const char *text, struct topo *t)
+/* What topo_up found and set: each node's CPUs as they were resolved then,
+ * and the NAPI threads ("pid comm netns dev cpus" each). */
+static void state_runtime(const char *text, struct topo *t)
 {
 	char key[16], val[TOPO_NS_MAX + 64];
+
+	for (int node = 0; node < 2; node++) {
+		snprintf(key, sizeof(key), "node%d_cpus", node + 1);
+		if (state_value(text, key, val, sizeof(val)) && val[0])
+			snprintf(t->node_cpus[node], TOPO_CPUS_MAX, "%.63s", val);
+	}
+	snprintf(t->client.cpus, TOPO_CPUS_MAX, "%s",
+		 t->node_cpus[topo_node_index(t, t->client.node_netns)]);
+	snprintf(t->server.cpus, TOPO_CPUS_MAX, "%s",
+		 t->node_cpus[topo_node_index(t, t->server.node_netns)]);
 
 	t->nr_napi = 0;
 	for (unsigned i = 0; i < TOPO_MAX_NAPI; i++) {
@@ -249,7 +264,7 @@ int topo_load(const char *run, struct topo *t)
 	topo_plan(&o, t);
 	t->keeper = keeper;
 	if (topo_read_file(path, text, sizeof(text)) > 0)
-		state_napi(text, t);
+		state_runtime(text, t);
 	if (!netns_exists(t->nodes[0]))
 		return -ENOENT;
 	return topo_scan_devices(t);
