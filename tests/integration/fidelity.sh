@@ -194,6 +194,24 @@ test_link_rate_is_a_tbf_on_both_ends() {
 	done
 }
 
+# The hop tracer's view (netif_rx on the wire device): the NAPI wire has no
+# backlog enqueue, the backlog wire one per packet.
+test_hop_tracer_sees_the_wire_receive() {
+	need_root; need_cmd jq
+	local wire want req
+	for wire in napi backlog; do
+		RESULTS=$(mktemp -d)
+		"$NETPROF" run --cni cilium --run "$RUN_PREFIX-$T_SEQ" -w pingpong -d 1s --warmup 200ms \
+			--no-profile --wire "$wire" --results "$RESULTS" >/dev/null 2>"$RESULTS/stderr" \
+			|| fail "run --wire $wire exited $?: $(tail -3 "$RESULTS/stderr")"
+		req=$(jq '.workloads[0].hops.paths[] | select(.direction | startswith("Request"))' \
+			"$RESULTS/report.json")
+		want=0
+		[ "$wire" = backlog ] && want=1
+		expect_eq "$(echo "$req" | jq .wire_backlog_enqueues)" "$want" "--wire $wire: backlog enqueues on the wire"
+	done
+}
+
 test_help_documents_the_options() {
 	local cmd opt
 	# compare's help refers to run's for every option.
