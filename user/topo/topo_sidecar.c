@@ -16,6 +16,7 @@
 static int sidecar_start_pods(struct topo *t)
 {
 	const struct topo_endpoint *eps[2] = { &t->client, &t->server };
+	cpu_set_t set;
 	int err;
 
 	for (int i = 0; i < 2; i++) {
@@ -25,8 +26,6 @@ static int sidecar_start_pods(struct topo *t)
 			return err;
 		}
 		/* The proxy is one of the pod's processes: its node's CPUs. */
-		cpu_set_t set;
-
 		if (cpulist_parse(eps[i]->cpus, &set) == 0 &&
 		    (err = cpulist_pin_process(sidecar_pid(t->rt->sidecar[i]), &set))) {
 			pr_warn("sidecar in %s: cannot run it on CPUs %s: %s", eps[i]->netns,

@@ -8,7 +8,8 @@
  * Threaded NAPI moves the poll into a kernel thread, napi/<dev>-<id>, that
  * netprof pins to the receiving node's CPUs: the receive work is the
  * receiver's, not the sender's, as with a NIC's interrupt and softirq.
- * --link-rate caps each direction with a tbf on each end's egress.
+ * Each end gets an egress queue as a NIC has (see set_qdisc), and
+ * --link-rate makes it a tbf that caps each direction.
  * Everything here is inside the topology's namespaces (the threads end
  * with their devices), so it goes away with them.
  */
@@ -198,8 +199,8 @@ static int napi_threads(const char *dev, pid_t *pids, char (*comms)[16], int max
 static int start_napi_threads(struct topo *t, const struct wire_end *e)
 {
 	static pid_t before[NAPI_SCAN_MAX], after[NAPI_SCAN_MAX];
-	static char comms[NAPI_SCAN_MAX][16], unused[NAPI_SCAN_MAX][16];
-	int nb = napi_threads(e->dev, before, unused, NAPI_SCAN_MAX), na, found = 0, err;
+	static char comms[NAPI_SCAN_MAX][16], comms_before[NAPI_SCAN_MAX][16];
+	int nb = napi_threads(e->dev, before, comms_before, NAPI_SCAN_MAX), na, found = 0, err;
 	cpu_set_t set;
 
 	if (nb < 0)
