@@ -48,12 +48,14 @@ check_napi_threads() {
 
 # Every task in pod NS (its processes: the sidecar proxies) on CPUs.
 check_pod_cpus() {
-	local ino t n=0
+	local ino t n=0 got
 	ino=$(stat -L -c %i "/run/netns/$(ns "$1")")
 	for t in /proc/[0-9]*/task/[0-9]*; do
 		[ "$(stat -L -c %i "$t/ns/net" 2>/dev/null)" = "$ino" ] || continue
+		got=$(awk '/^Cpus_allowed_list/ {print $2}' "$t/status" 2>/dev/null)
+		[ -n "$got" ] || continue	# the task ended since the walk
 		n=$((n + 1))
-		expect_eq "$(awk '/^Cpus_allowed_list/ {print $2}' "$t/status")" "$2" "CPUs of $1's task $t"
+		expect_eq "$got" "$2" "CPUs of $1's task $t"
 	done
 	[ "$n" -gt 0 ] || fail "no process in $1"
 }
