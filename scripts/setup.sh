@@ -4,7 +4,7 @@
 set -eu
 
 BUILD_PKGS="make gcc pkg-config clang-19 llvm-19 clang libbpf-dev libelf-dev zlib1g-dev bpftool"
-RUN_PKGS="iproute2 iptables nftables conntrack kmod ipset"
+RUN_PKGS="iproute2 iptables nftables conntrack kmod ipset ethtool"
 TEST_PKGS="jq python3 iperf3 sockperf qperf linux-perf procps psmisc nodejs"
 # The VM test (tests/vm/): Debian's own kernel under qemu (TCG), busybox and
 # netprof in a cpio initramfs.

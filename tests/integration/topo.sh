@@ -34,6 +34,32 @@ topo_up() {
 		> "$T_DIR/prog_ids"
 }
 
+# The wire's NAPI threads (--wire napi, the default): one per wire end (four
+# with the macvlan gateway's two legs), each where show says it is pinned.
+check_napi_threads() {
+	local want=2 pid
+	[ -n "$(json '.namespaces[] | select(.name|endswith("-gw")) | .name')" ] && want=4
+	expect_eq "$(json '.napi | length')" "$want" "NAPI threads of the wire"
+	for pid in $(json '.napi[].pid'); do
+		expect_eq "$(awk '/^Cpus_allowed_list/ {print $2}' "/proc/$pid/status")" \
+			"$(json ".napi[] | select(.pid == $pid) | .cpus")" "CPUs of NAPI thread $pid"
+	done
+}
+
+# Every task in pod NS (its processes: the sidecar proxies) on CPUs.
+check_pod_cpus() {
+	local ino t n=0 got
+	ino=$(stat -L -c %i "/run/netns/$(ns "$1")")
+	for t in /proc/[0-9]*/task/[0-9]*; do
+		[ "$(stat -L -c %i "$t/ns/net" 2>/dev/null)" = "$ino" ] || continue
+		got=$(awk '/^Cpus_allowed_list/ {print $2}' "$t/status" 2>/dev/null)
+		[ -n "$got" ] || continue	# the task ended since the walk
+		n=$((n + 1))
+		expect_eq "$got" "$2" "CPUs of $1's task $t"
+	done
+	[ "$n" -gt 0 ] || fail "no process in $1"
+}
+
 # topo_down: removes the topology and checks nothing of it is left.
 topo_down() {
 	local run=$TOPO_RUN id
@@ -171,6 +197,7 @@ macvlan_case() {
 	local cg lb n c
 	setup_test_dir
 	topo_up "$RUN_PREFIX-mv" --cni macvlan "$@"
+	check_napi_threads
 	cg=$(json .cgroup)
 	for n in pod-a pod-b; do
 		ip -n "$(ns $n)" -d link show | grep -q "veth" && fail "a veth in $n"
@@ -205,6 +232,9 @@ sidecar_case() {
 	setup_test_dir
 	need_cmd python3
 	topo_up "$RUN_PREFIX-sc" --cni sidecar --placement "$placement" --target service
+	# The proxies are the pods' processes: on their nodes' CPUs.
+	check_pod_cpus pod-a "$(json .placement.client_cpus)"
+	check_pod_cpus pod-b "$(json .placement.server_cpus)"
 	for dst in "$(json .server.ip):5201" "$VIP:80"; do
 		ip netns exec "$(ns pod-b)" timeout 10 python3 -c '
 import socket
@@ -236,6 +266,7 @@ test_sidecar_same_node() { sidecar_case same-node; }
 test_host_baseline() {
 	setup_test_dir
 	topo_up "$RUN_PREFIX-ho" --cni host
+	check_napi_threads
 	expect_eq "$(json .client.netns)" "$(ns node1)" "host: the client is node1"
 	check_reachability
 	topo_down

@@ -403,8 +403,11 @@ test_fib_lookups_calico_on_both_nodes() {
 			"$TRACE_OUT" >/dev/null || fail "less than one FIB lookup per packet on $node: $(jq -c .hops.fib "$TRACE_OUT")"
 	done
 	req=$(jq '.hops.paths[] | select(.direction | startswith("Request"))' "$TRACE_OUT")
+	# Not quite 1 on node2: the NAPI wire hands packets polled together up as a
+	# list, and ip_list_rcv reuses a route for the next packet of the batch
+	# (a route hint) instead of looking it up, as with a NIC.
 	for node in "$N1" "$N2"; do
-		echo "$req" | jq -e --arg n "$node netfilter" '[.hops[] | select(.where == $n and .what == "netfilter PREROUTING" and .fib_lookups_after >= 1)] | length == 1' \
+		echo "$req" | jq -e --arg n "$node netfilter" '[.hops[] | select(.where == $n and .what == "netfilter PREROUTING" and .fib_lookups_after >= 0.99)] | length == 1' \
 			>/dev/null || fail "not one FIB lookup per packet after PREROUTING on $node: $(echo "$req" | jq -c '[.hops[] | select(.fib_lookups_after > 0)]')"
 	done
 	expect_eq "$(echo "$req" | jq '.fib_lookups >= 2')" true "FIB lookups on the request path"

@@ -85,6 +85,10 @@ struct loadgen_opts {
 	uint64_t rate;		/* rr/http: transactions/s, udp: packets/s, total; 0 = open throttle */
 	bool busy_poll;		/* spin on the sockets instead of sleeping in epoll */
 	enum lg_pin pin;	/* worker thread placement */
+	/* The CPUs this side runs on, as a kernel CPU list ("0-1,4"): the
+	 * client's threads stay there, and `pin` places workers within them
+	 * (netprof run: the client node's CPUs). "" = wherever the caller may. */
+	char cpus[64];
 	bool progress;		/* a progress line on stderr */
 	/* Called on the client's main thread after each interval. */
 	void (*on_interval)(const struct loadgen_opts *o, double t_end, double gbps, double tps,
@@ -168,6 +172,10 @@ struct loadgen_server_opts {
 	char netns[64];		/* serve inside this named netns ("" = here) */
 	uint16_t data_port;	/* listen for data on this port (0 = any free one) */
 	bool no_pin;
+	/* As loadgen_opts.cpus, for the server's threads; loadgen_server_start
+	 * moves the calling thread there too, so that a process started to
+	 * serve (netprof run's) runs on its node's CPUs as a whole. */
+	char cpus[64];
 	uint32_t max_tests;	/* stop after this many tests (0 = until stopped) */
 };
 

@@ -12,6 +12,7 @@
 
 #include "loadgen/loadgen_internal.h"
 #include "lib/log.h"
+#include "lib/cpulist.h"
 #include "lib/netns.h"
 #include "lib/teardown.h"
 
@@ -553,6 +554,8 @@ static int run_sweep(const struct loadgen_opts *o, struct loadgen_result *res)
 
 int loadgen_client_run(const struct loadgen_opts *o, struct loadgen_result *res)
 {
+	cpu_set_t before, side;
+	bool moved = false;
 	int saved = -1, rc;
 
 	memset(res, 0, sizeof(*res));
@@ -568,18 +571,35 @@ int loadgen_client_run(const struct loadgen_opts *o, struct loadgen_result *res)
 	}
 	hist_reset(res->latency);
 	hist_reset(res->connect_latency);
+	errno = 0;
+	if (o->cpus[0]) {
+		/* Workers inherit this thread's CPUs, and place themselves
+		 * within them: the whole side stays there. */
+		if (cpulist_parse(o->cpus, &side) || sched_getaffinity(0, sizeof(before), &before) ||
+		    sched_setaffinity(0, sizeof(side), &side)) {
+			snprintf(res->error, sizeof(res->error), "cannot run the client on CPUs %s: %s",
+				 o->cpus, errno ? strerror(errno) : "not a CPU list");
+			res->partial = true;
+			return -EINVAL;
+		}
+		moved = true;
+	}
 	if (o->netns[0]) {
 		saved = netns_enter(o->netns);
 		if (saved < 0) {
 			snprintf(res->error, sizeof(res->error), "cannot enter network namespace %s: %s",
 				 o->netns, strerror(-saved));
 			res->partial = true;
+			if (moved)
+				sched_setaffinity(0, sizeof(before), &before);
 			return saved;
 		}
 	}
 	rc = o->workload == LG_SWEEP ? run_sweep(o, res) : run_one(o, res);
 	if (saved >= 0)
 		netns_leave(saved);
+	if (moved)
+		sched_setaffinity(0, sizeof(before), &before);
 	return rc;
 }
 

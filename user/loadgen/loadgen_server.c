@@ -14,6 +14,7 @@
 
 #include "loadgen/loadgen_internal.h"
 #include "lib/log.h"
+#include "lib/cpulist.h"
 #include "lib/netns.h"
 #include "lib/teardown.h"
 
@@ -383,10 +384,24 @@ static int serve_loop(int lfd, const struct loadgen_server_opts *o, const _Atomi
 	return 0;
 }
 
+/* o->cpus for the calling thread, which the server's threads inherit. */
+static int move_to_cpus(const struct loadgen_server_opts *o)
+{
+	cpu_set_t set;
+
+	if (!o->cpus[0])
+		return 0;
+	if (cpulist_parse(o->cpus, &set))
+		return -EINVAL;
+	return sched_setaffinity(0, sizeof(set), &set) < 0 ? -errno : 0;
+}
+
 int loadgen_server_run(const struct loadgen_server_opts *o)
 {
 	int saved = -1, lfd, rc;
 
+	if ((rc = move_to_cpus(o)))
+		return rc;
 	/* The whole loop stays inside: every data socket is made there too. */
 	if (o->netns[0] && (saved = netns_enter(o->netns)) < 0)
 		return saved;
@@ -431,6 +446,12 @@ struct loadgen_server *loadgen_server_start(const struct loadgen_server_opts *o)
 
 	if (!s)
 		return NULL;
+	/* The server thread and its workers inherit this thread's CPUs. */
+	if ((err = move_to_cpus(o))) {
+		free(s);
+		errno = -err;
+		return NULL;
+	}
 	s->o = *o;
 	s->listen_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);

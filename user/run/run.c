@@ -337,6 +337,7 @@ static void aim(const struct run_state *s, const struct loadgen_opts *tmpl, stru
 	snprintf(o->data_addr, sizeof(o->data_addr), "%s", t->dst_str);
 	o->data_port = t->dst_port;
 	snprintf(o->netns, sizeof(o->netns), "%s", t->client.netns);
+	snprintf(o->cpus, sizeof(o->cpus), "%s", t->client.cpus);
 	o->progress = isatty(STDERR_FILENO);
 }
 
@@ -653,6 +654,7 @@ int run_datapath(const struct run_config *c, struct run_result *res)
 	}
 
 	snprintf(so.netns, sizeof(so.netns), "%s", s.topo->server.netns);
+	snprintf(so.cpus, sizeof(so.cpus), "%s", s.topo->server.cpus);
 	so.data_port = s.topo->server_port;
 	/* The profile and the function timings both sort into categories. */
 	if (c->profile || c->funcs.mode != FUNC_PROBE_OFF) {

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 
 #include "lib/cgroup.h"
+#include "lib/cpulist.h"
 #include "lib/exec.h"
 #include "lib/log.h"
 #include "lib/netns.h"
@@ -49,6 +50,11 @@ const char *topo_cni_name(enum topo_cni cni)
 	return (unsigned)cni < TOPO_CNI_COUNT ? cni_ops[cni]->name : "?";
 }
 
+const char *topo_wire_name(enum topo_wire wire)
+{
+	return wire == TOPO_WIRE_BACKLOG ? "backlog" : "napi";
+}
+
 const char *topo_cni_list(void)
 {
 	static char list[128];
@@ -67,6 +73,35 @@ void topo_opts_defaults(struct topo_opts *o)
 	o->mtu = 1500;
 	o->subnets = 1;
 	snprintf(o->iptables, sizeof(o->iptables), "legacy");
+}
+
+int topo_opts_check_cpus(const char *command, const struct topo_opts *o)
+{
+	cpu_set_t usable;
+	char have[TOPO_CPUS_MAX];
+
+	if (cpulist_usable(&usable))
+		return 0;	/* nothing to check against: sched_setaffinity will say */
+	cpulist_format(&usable, have, sizeof(have));
+	for (int node = 0; node < 2; node++) {
+		cpu_set_t want, inside;
+
+		if (!o->node_cpus[node][0])
+			continue;
+		if (cpulist_parse(o->node_cpus[node], &want)) {
+			usage_error("%s: --node-cpus: '%s' is not a CPU list", command,
+				    o->node_cpus[node]);
+			return -EINVAL;
+		}
+		CPU_AND(&inside, &want, &usable);
+		if (!CPU_EQUAL(&inside, &want)) {
+			usage_error("%s: --node-cpus: node%d's CPUs %s are not all among the CPUs "
+				    "netprof may use here (%s)", command, node + 1, o->node_cpus[node],
+				    have);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 int topo_opts_check(const struct topo_opts *o)
@@ -107,6 +142,8 @@ int topo_opts_check(const struct topo_opts *o)
 			    "(use calico or sidecar)", cni);
 		return -EINVAL;
 	}
+	if (topo_opts_check_cpus("topo", o))
+		return -EINVAL;
 	if (o->services && !o->target_service) {
 		usage_error("topo: --services %u adds filler ClusterIPs: it needs --target service",
 			    o->services);
@@ -121,6 +158,37 @@ static void set_endpoint_ip(struct topo_endpoint *ep, const char *ip)
 {
 	snprintf(ep->ip_str, sizeof(ep->ip_str), "%s", ip);
 	inet_pton(AF_INET, ip, &ep->ip);
+}
+
+/*
+ * Each node's CPUs: as --node-cpus says, else the CPUs this process may use
+ * split in two, node1 the first half (the larger one when they are odd in
+ * number) and node2 the rest; with one CPU both nodes have it.
+ */
+static void plan_cpus(const struct topo_opts *o, struct topo *t)
+{
+	cpu_set_t usable, half[2];
+	int n = 0, first;
+
+	cpulist_usable(&usable);
+	first = (CPU_COUNT(&usable) + 1) / 2;
+	CPU_ZERO(&half[0]);
+	CPU_ZERO(&half[1]);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &usable))
+			CPU_SET(c, &half[n++ < first ? 0 : 1]);
+	if (!CPU_COUNT(&half[1]))
+		half[1] = half[0];
+	for (int node = 0; node < 2; node++) {
+		if (o->node_cpus[node][0])
+			snprintf(t->node_cpus[node], TOPO_CPUS_MAX, "%s", o->node_cpus[node]);
+		else
+			cpulist_format(&half[node], t->node_cpus[node], TOPO_CPUS_MAX);
+	}
+	snprintf(t->client.cpus, TOPO_CPUS_MAX, "%s",
+		 t->node_cpus[topo_node_index(t, t->client.node_netns)]);
+	snprintf(t->server.cpus, TOPO_CPUS_MAX, "%s",
+		 t->node_cpus[topo_node_index(t, t->server.node_netns)]);
 }
 
 /* Every name and address of the topology follows from its options. */
@@ -181,6 +249,7 @@ void topo_plan(const struct topo_opts *o, struct topo *t)
 		snprintf(t->dst_str, sizeof(t->dst_str), "%s", t->server.ip_str);
 		t->dst_port = t->server_port;
 	}
+	plan_cpus(o, t);
 	if (cgroup2_mount(root, sizeof(root)) == 0)
 		snprintf(t->cgroup, sizeof(t->cgroup), "%.*s/netprof-%s", PATH_MAX - 40, root,
 			 o->run);
@@ -344,6 +413,7 @@ int topo_up(const struct topo_opts *opts, struct topo *t)
 	if (t->gateway[0])
 		STEP(topo_netns_add(t, t->gateway, true));
 	STEP(wire_up(t));
+	STEP(topo_wire_setup(t));
 	if (ops->has_pods) {
 		STEP(topo_netns_add(t, t->client.netns, false));
 		STEP(topo_netns_add(t, t->server.netns, false));

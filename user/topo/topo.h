@@ -22,6 +22,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -42,6 +43,16 @@ enum topo_cni {
 #define TOPO_MAX_PODS 240	/* per node, real and emulated: hosts .10-.249 of a /24 */
 #define TOPO_MAX_POLICIES 100
 #define TOPO_MAX_SERVICES 10000
+#define TOPO_CPUS_MAX 64	/* a CPU list in the kernel's format: "0-3,8" */
+#define TOPO_MAX_NAPI 8		/* NAPI threads of the wire's ends */
+
+/*
+ * How the wire between the nodes receives. NAPI (the default) is a NIC's
+ * way: GRO on, the packets polled by a NAPI thread pinned to the receiving
+ * node's CPUs. BACKLOG is a plain veth's: the receive work is queued on the
+ * sending CPU's backlog (netif_rx) and runs there, on the sender's node.
+ */
+enum topo_wire { TOPO_WIRE_NAPI, TOPO_WIRE_BACKLOG };
 
 struct topo_opts {
 	enum topo_cni cni;
@@ -54,6 +65,11 @@ struct topo_opts {
 	unsigned subnets;	/* macvlan: 1, or 2 with a gateway namespace between */
 	bool socket_lb;		/* ClusterIP by cgroup/connect4 instead of kube-proxy */
 	char iptables[8];	/* "legacy" (default) or "nft" */
+	/* --node-cpus: each node's CPUs as a kernel CPU list; "" = the even
+	 * split of the CPUs netprof may use (topo_plan resolves it). */
+	char node_cpus[2][TOPO_CPUS_MAX];
+	enum topo_wire wire;	/* --wire napi (default) or backlog */
+	uint64_t link_rate;	/* --link-rate, bit/s on each wire end's egress; 0: uncapped */
 	char run[TOPO_RUN_MAX + 1];
 };
 
@@ -65,6 +81,18 @@ struct topo_endpoint {
 	char host_ifname[16];		/* host side of its veth (cali*, lxc*), or "" */
 	uint32_t ip;			/* network byte order */
 	char ip_str[16];
+	/* The CPUs of its node (topo.node_cpus): every process of the pod
+	 * runs there. */
+	char cpus[TOPO_CPUS_MAX];
+};
+
+/* A kernel thread that polls one wire end (threaded NAPI), and where it may run. */
+struct topo_napi {
+	char netns[TOPO_NS_MAX];
+	char dev[16];
+	pid_t pid;
+	char comm[16];			/* napi/<dev>-<napi id> */
+	char cpus[TOPO_CPUS_MAX];	/* its affinity as set: the receiving node's */
 };
 
 enum topo_dev_role {
@@ -104,6 +132,9 @@ struct topo {
 	struct topo_opts opts;
 	const struct topo_cni_ops *ops;	/* the datapath of opts.cni (topo_plan) */
 	char nodes[2][TOPO_NS_MAX];
+	/* The CPUs each node owns: its pods' processes and its wire end's
+	 * receive work run there (resolved from opts.node_cpus). */
+	char node_cpus[2][TOPO_CPUS_MAX];
 	char gateway[TOPO_NS_MAX];	/* macvlan --subnets 2, else "" */
 	struct topo_endpoint client, server;
 	uint32_t vip;			/* ClusterIP (network order), 0 without a service */
@@ -117,11 +148,25 @@ struct topo {
 	unsigned nr_devs;
 	struct topo_hop hops[TOPO_MAX_HOPS];
 	unsigned nr_hops;
+	/* --wire napi: the wire ends' NAPI threads (topo_up; topo_load reads
+	 * them back from the state file). */
+	struct topo_napi napi[TOPO_MAX_NAPI];
+	unsigned nr_napi;
 	struct topo_runtime *rt;	/* BPF objects and proxies, in the builder only */
 };
 
 /* "calico" -> TOPO_CNI_CALICO; -1 when unknown. */
 int topo_cni_from_name(const char *name);
+const char *topo_wire_name(enum topo_wire wire);
+/* "10gbit", "1.5mbit", "100mbps" (bytes/s), a bare number (bit/s): tc's
+ * rate units. 0 and the rate in bit/s, or -EINVAL. */
+int topo_parse_rate(const char *text, uint64_t *bits_per_s);
+/* 10000000000 -> "10gbit", as tc would accept it back. */
+void topo_format_rate(uint64_t bits_per_s, char *out, size_t len);
+/* --node-cpus: "0,1" (node1's CPUs, node2's) or one list both nodes share;
+ * within a node's list, pieces join with '+' ("0-1+4"). The lists go into
+ * o->node_cpus in the kernel's format. 0, or -EINVAL after one usage line. */
+int topo_parse_node_cpus(const char *command, const char *arg, struct topo_opts *o);
 const char *topo_cni_name(enum topo_cni cni);
 /* "host, calico, ..." for help and errors. */
 const char *topo_cni_list(void);
@@ -131,6 +176,9 @@ void topo_opts_defaults(struct topo_opts *o);
  * with kube-proxy-only datapaths, ...): one usage_error() line and -EINVAL.
  */
 int topo_opts_check(const struct topo_opts *o);
+/* --node-cpus names only CPUs this process may run on (a usage line and
+ * -EINVAL otherwise). */
+int topo_opts_check_cpus(const char *command, const struct topo_opts *o);
 
 /*
  * Builds the topology. Everything created is registered with teardown.h as

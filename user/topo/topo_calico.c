@@ -69,9 +69,12 @@ int calico_build_pods(struct topo *t)
 static void calico_node_hops(struct topo *t, const char *node, const char *in_dev,
 			     const char *chain_walk, bool dnat)
 {
-	topo_add_hop(t, node, in_dev, "receive from backlog: ip_rcv; raw PREROUTING "
+	bool wire = !strncmp(in_dev, "eth", 3);
+
+	topo_add_hop(t, node, in_dev, "receive from %s: ip_rcv; raw PREROUTING "
 		     "(cali-PREROUTING: clear marks%s, rpfilter), conntrack",
-		     strncmp(in_dev, "cali", 4) ? "" : ", mark from-workload");
+		     wire && t->opts.wire == TOPO_WIRE_NAPI ? "the NAPI poll" : "backlog",
+		     wire ? "" : ", mark from-workload");
 	if (dnat)
 		topo_add_hop(t, node, in_dev, "mangle PREROUTING (cali-PREROUTING); nat PREROUTING "
 			     "KUBE-SERVICES -> KUBE-SVC-* -> KUBE-SEP-* DNAT %s -> %s (first "
@@ -105,7 +108,7 @@ void calico_hops(struct topo *t, bool sidecar)
 		snprintf(walk, sizeof(walk), "cali-from-wl-dispatch -> cali-fw-%s (ESTABLISHED "
 			 "ACCEPT)", c->host_ifname);
 		calico_node_hops(t, c->node_netns, c->host_ifname, walk, dnat);
-		topo_add_hop(t, c->node_netns, "eth0", "veth xmit over the wire: backlog enqueue");
+		topo_add_hop(t, c->node_netns, "eth0", "veth xmit over the wire: %s", topo_wire_hop(t));
 		snprintf(walk, sizeof(walk), "cali-to-wl-dispatch -> cali-tw-%s (ESTABLISHED "
 			 "ACCEPT)", s->host_ifname);
 		calico_node_hops(t, s->node_netns, "eth0", walk, false);

@@ -165,7 +165,7 @@ static void cilium_hops(struct topo *t)
 			     "(CILIUM_PRE_*), conntrack, FIB lookup, filter FORWARD -> CILIUM_FORWARD, "
 			     "POSTROUTING");
 		if (!t->opts.same_node) {
-			topo_add_hop(t, c->node_netns, "eth0", "veth xmit over the wire: backlog enqueue");
+			topo_add_hop(t, c->node_netns, "eth0", "veth xmit over the wire: %s", topo_wire_hop(t));
 			topo_add_hop(t, s->node_netns, "eth0", "tc ingress cil_from_netdev: TC_ACT_OK; "
 				     "ip_rcv, PREROUTING, conntrack, FIB, FORWARD -> CILIUM_FORWARD, "
 				     "POSTROUTING");
@@ -180,7 +180,7 @@ static void cilium_hops(struct topo *t)
 		topo_add_hop(t, c->node_netns, c->host_ifname, "tc ingress cil_from_container: "
 			     "bpf_fib_lookup -> bpf_redirect_neigh (or bpf_redirect) out of eth0; no "
 			     "netfilter, no host routing");
-		topo_add_hop(t, c->node_netns, "eth0", "veth xmit over the wire: backlog enqueue");
+		topo_add_hop(t, c->node_netns, "eth0", "veth xmit over the wire: %s", topo_wire_hop(t));
 		topo_add_hop(t, s->node_netns, "eth0", "tc ingress cil_from_netdev: endpoint lookup "
 			     "-> bpf_redirect_peer into %s (no second backlog pass)", s->netns);
 	}

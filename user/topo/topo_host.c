@@ -15,9 +15,10 @@ static void host_hops(struct topo *t)
 {
 	topo_add_hop(t, t->nodes[0], "", "TCP socket: ip_output, netfilter OUTPUT/POSTROUTING "
 		     "(no rules loaded)");
-	topo_add_hop(t, t->nodes[0], "eth0", "veth xmit to the peer (the wire): backlog enqueue");
-	topo_add_hop(t, t->nodes[1], "eth0", "receive from backlog: ip_rcv, PREROUTING, routing "
-		     "(local), INPUT");
+	topo_add_hop(t, t->nodes[0], "eth0", "veth xmit to the peer (the wire): %s",
+		     topo_wire_hop(t));
+	topo_add_hop(t, t->nodes[1], "eth0", "receive from %s: ip_rcv, PREROUTING, routing "
+		     "(local), INPUT", t->opts.wire == TOPO_WIRE_NAPI ? "the NAPI poll" : "backlog");
 	topo_add_hop(t, t->nodes[1], "", "TCP socket of the server");
 }
 

@@ -83,6 +83,14 @@ void topo_pod_ip(char *out, size_t len, int node, unsigned host);
 /* Node index (0/1) a pod endpoint sits on. */
 int topo_node_index(const struct topo *t, const char *node_netns);
 
+/* ---- the wire (topo_wire.c) ---- */
+/* After the wire is up: --wire napi's offloads and pinned NAPI threads
+ * (into t->napi), --link-rate's tbf on every end. 0, or -errno after one
+ * pr_warn line. */
+int topo_wire_setup(struct topo *t);
+/* What a packet sent over the wire meets, for the hop lists. */
+const char *topo_wire_hop(const struct topo *t);
+
 /* ---- running tools inside namespaces (topo_core.c) ---- */
 /* `ip -batch -` inside ns; commands separated by newlines. */
 int topo_ip_batch(const char *ns, const char *cmds);

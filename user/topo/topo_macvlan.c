@@ -83,12 +83,12 @@ static void macvlan_hops(struct topo *t)
 	} else {
 		topo_add_hop(t, c->netns, "eth0", "TCP socket: ip_output; macvlan xmit: "
 			     "dev_queue_xmit on the lower device (no host hook)");
-		topo_add_hop(t, c->node_netns, "eth0", "veth xmit over the wire: backlog enqueue");
+		topo_add_hop(t, c->node_netns, "eth0", "veth xmit over the wire: %s", topo_wire_hop(t));
 		if (t->gateway[0]) {
 			topo_add_hop(t, t->gateway, "eth0", "ip_rcv, FIB lookup: forward between "
 				     "the segments (gateway netfilter, no rules)");
-			topo_add_hop(t, t->gateway, "eth1", "veth xmit over the second wire: backlog "
-				     "enqueue");
+			topo_add_hop(t, t->gateway, "eth1", "veth xmit over the second wire: %s",
+				     topo_wire_hop(t));
 		}
 		topo_add_hop(t, s->node_netns, "eth0", "receive: rx_handler macvlan_handle_frame "
 			     "hands it to the child by MAC (no host hook)");

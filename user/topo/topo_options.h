@@ -9,7 +9,7 @@
 enum {
 	TOPO_OPT_CNI = 0x2001, TOPO_OPT_PLACEMENT, TOPO_OPT_TARGET, TOPO_OPT_MTU, TOPO_OPT_PODS,
 	TOPO_OPT_POLICIES, TOPO_OPT_SERVICES, TOPO_OPT_SUBNETS, TOPO_OPT_SOCKET_LB,
-	TOPO_OPT_IPTABLES, TOPO_OPT_RUN,
+	TOPO_OPT_IPTABLES, TOPO_OPT_RUN, TOPO_OPT_NODE_CPUS, TOPO_OPT_WIRE, TOPO_OPT_LINK_RATE,
 };
 
 #define TOPO_LONGOPTS								\
@@ -23,6 +23,9 @@ enum {
 	{ "subnets", required_argument, NULL, TOPO_OPT_SUBNETS },		\
 	{ "socket-lb", no_argument, NULL, TOPO_OPT_SOCKET_LB },			\
 	{ "iptables", required_argument, NULL, TOPO_OPT_IPTABLES },		\
+	{ "node-cpus", required_argument, NULL, TOPO_OPT_NODE_CPUS },		\
+	{ "wire", required_argument, NULL, TOPO_OPT_WIRE },			\
+	{ "link-rate", required_argument, NULL, TOPO_OPT_LINK_RATE },		\
 	{ "run", required_argument, NULL, TOPO_OPT_RUN }
 
 /* The help lines of those options (ends with a newline). */

@@ -245,6 +245,62 @@ static void show_counters(const struct topo *t)
 	out_object_end();
 }
 
+/* A task's Cpus_allowed_list, and whether it is still the thread named comm. */
+static bool task_cpus(pid_t pid, const char *comm, char *cpus, size_t len)
+{
+	char path[64], text[4096], now[32] = "";
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if (topo_read_file(path, now, sizeof(now)) <= 0)
+		return false;
+	now[strcspn(now, "\n")] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (strcmp(now, comm) || topo_read_file(path, text, sizeof(text)) <= 0 ||
+	    !(p = strstr(text, "Cpus_allowed_list:")))
+		return false;
+	p += strlen("Cpus_allowed_list:");
+	p += strspn(p, " \t");
+	snprintf(cpus, len, "%.*s", (int)strcspn(p, "\n"), p);
+	return true;
+}
+
+/* Where each node's work runs, and how the wire receives. */
+static void show_placement(const struct topo *t)
+{
+	char rate[32] = "uncapped";
+
+	if (t->opts.link_rate)
+		topo_format_rate(t->opts.link_rate, rate, sizeof(rate));
+	out_object_begin("placement");
+	out_string("node1_cpus", "  cpus   node1 %s", t->node_cpus[0]);
+	out_string("node2_cpus", ", node2 %s", t->node_cpus[1]);
+	out_string("client_cpus", " (client on %s", t->client.cpus);
+	out_string("server_cpus", ", server on %s)\n", t->server.cpus);
+	out_string("wire", "  wire   %s", topo_wire_name(t->opts.wire));
+	out_uint("link_rate_bit_s", NULL, t->opts.link_rate);
+	out_text(", %s\n", rate);
+	out_object_end();
+	out_array_begin("napi");
+	for (unsigned i = 0; i < t->nr_napi; i++) {
+		const struct topo_napi *z = &t->napi[i];
+		char now[TOPO_CPUS_MAX];
+		bool alive = task_cpus(z->pid, z->comm, now, sizeof(now));
+
+		out_object_begin(NULL);
+		out_string("thread", "  napi   %-16s", z->comm);
+		out_uint("pid", " pid %-7" PRIu64, (uint64_t)z->pid);
+		out_string("netns", " %s", short_ns(t, z->netns));
+		out_string("dev", "/%s", z->dev);
+		out_string("cpus", " pinned to %s", z->cpus);
+		out_string("cpus_now", alive ? ", allowed now %s\n" : "%s", alive ? now : "");
+		if (!alive)
+			out_text(", gone\n");
+		out_object_end();
+	}
+	out_array_end();
+}
+
 int topo_show(struct topo *t)
 {
 	const char *nss[6];
@@ -278,6 +334,7 @@ int topo_show(struct topo *t)
 	out_string("dial", "  the client dials %s", t->dst_str);
 	out_uint("dial_port", ":%" PRIu64 "\n", t->dst_port);
 	out_string("cgroup", "  cgroup %s\n", t->cgroup);
+	show_placement(t);
 	if (t->keeper > 0)
 		out_uint("keeper", "  keeper pid %" PRIu64 "\n", (uint64_t)t->keeper);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/cpulist.h"
 #include "lib/log.h"
 #include "datapath/sidecar.h"
 #include "topo/topo.h"
@@ -15,12 +16,20 @@
 static int sidecar_start_pods(struct topo *t)
 {
 	const struct topo_endpoint *eps[2] = { &t->client, &t->server };
+	cpu_set_t set;
 	int err;
 
 	for (int i = 0; i < 2; i++) {
 		err = sidecar_start(&t->rt->sidecar[i], eps[i]->netns, t->cgroup, t->opts.iptables);
 		if (err) {
 			pr_warn("sidecar in %s: %s", eps[i]->netns, strerror(-err));
+			return err;
+		}
+		/* The proxy is one of the pod's processes: its node's CPUs. */
+		if (cpulist_parse(eps[i]->cpus, &set) == 0 &&
+		    (err = cpulist_pin_process(sidecar_pid(t->rt->sidecar[i]), &set))) {
+			pr_warn("sidecar in %s: cannot run it on CPUs %s: %s", eps[i]->netns,
+				eps[i]->cpus, strerror(-err));
 			return err;
 		}
 	}

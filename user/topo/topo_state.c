@@ -42,6 +42,22 @@ int topo_state_write(const char *path, const struct topo *t)
 	jw_uint(&w, "subnets", t->opts.subnets);
 	jw_bool(&w, "socket_lb", t->opts.socket_lb);
 	jw_string(&w, "iptables", t->opts.iptables);
+	/* The CPUs as resolved, so that show says where the nodes ran even
+	 * if this machine's CPUs change meanwhile; whether --node-cpus chose
+	 * them, so that the options read back are the ones given. */
+	jw_bool(&w, "node_cpus_given", t->opts.node_cpus[0][0] != '\0');
+	jw_string(&w, "node1_cpus", t->node_cpus[0]);
+	jw_string(&w, "node2_cpus", t->node_cpus[1]);
+	jw_string(&w, "wire", topo_wire_name(t->opts.wire));
+	jw_uint(&w, "link_rate", t->opts.link_rate);
+	for (unsigned i = 0; i < t->nr_napi; i++) {
+		char key[16], val[TOPO_NS_MAX + 64];
+
+		snprintf(key, sizeof(key), "napi%u", i);
+		snprintf(val, sizeof(val), "%d %s %s %s %s", (int)t->napi[i].pid, t->napi[i].comm,
+			 t->napi[i].netns, t->napi[i].dev, t->napi[i].cpus);
+		jw_string(&w, key, val);
+	}
 	jw_uint(&w, "keeper", (uint64_t)(t->keeper > 0 ? t->keeper : 0));
 	jw_object_end(&w);
 	jw_finish(&w);
@@ -74,9 +90,14 @@ static bool state_value(const char *text, const char *key, char *val, size_t len
 	if (!p)
 		return false;
 	p += strlen(pat);
-	if (*p == '"')
-		p++;
-	while (p[n] && p[n] != '"' && p[n] != ',' && p[n] != '\n' && n + 1 < len) {
+	/* A string ends at its quote only: CPU lists hold commas. */
+	if (*p == '"') {
+		for (p++; p[n] && p[n] != '"' && n + 1 < len; n++)
+			val[n] = p[n];
+		val[n] = '\0';
+		return true;
+	}
+	while (p[n] && p[n] != ',' && p[n] != '\n' && n + 1 < len) {
 		val[n] = p[n];
 		n++;
 	}
@@ -126,6 +147,7 @@ static int find_only_run(char *run, size_t len)
 static void state_parse(const char *text, struct topo_opts *o, pid_t *keeper)
 {
 	char val[64];
+	uint64_t rate;
 	int cni;
 
 	if (state_value(text, "cni", val, sizeof(val)) && (cni = topo_cni_from_name(val)) >= 0)
@@ -148,8 +170,50 @@ static void state_parse(const char *text, struct topo_opts *o, pid_t *keeper)
 		o->socket_lb = !strcmp(val, "true");
 	if (state_value(text, "iptables", val, sizeof(val)))
 		snprintf(o->iptables, sizeof(o->iptables), "%.7s", val);
+	if (state_value(text, "node_cpus_given", val, sizeof(val)) && !strcmp(val, "true")) {
+		if (state_value(text, "node1_cpus", val, sizeof(val)))
+			snprintf(o->node_cpus[0], sizeof(o->node_cpus[0]), "%.63s", val);
+		if (state_value(text, "node2_cpus", val, sizeof(val)))
+			snprintf(o->node_cpus[1], sizeof(o->node_cpus[1]), "%.63s", val);
+	}
+	if (state_value(text, "wire", val, sizeof(val)))
+		o->wire = strcmp(val, "backlog") ? TOPO_WIRE_NAPI : TOPO_WIRE_BACKLOG;
+	if (state_value(text, "link_rate", val, sizeof(val)) && topo_parse_rate(val, &rate) == 0)
+		o->link_rate = rate;
 	if (state_value(text, "keeper", val, sizeof(val)))
 		*keeper = atoi(val);
+}
+
+/* What topo_up found and set: each node's CPUs as they were resolved then,
+ * and the NAPI threads ("pid comm netns dev cpus" each). */
+static void state_runtime(const char *text, struct topo *t)
+{
+	char key[16], val[TOPO_NS_MAX + 64];
+
+	for (int node = 0; node < 2; node++) {
+		snprintf(key, sizeof(key), "node%d_cpus", node + 1);
+		if (state_value(text, key, val, sizeof(val)) && val[0])
+			snprintf(t->node_cpus[node], TOPO_CPUS_MAX, "%.63s", val);
+	}
+	snprintf(t->client.cpus, TOPO_CPUS_MAX, "%s",
+		 t->node_cpus[topo_node_index(t, t->client.node_netns)]);
+	snprintf(t->server.cpus, TOPO_CPUS_MAX, "%s",
+		 t->node_cpus[topo_node_index(t, t->server.node_netns)]);
+
+	t->nr_napi = 0;
+	for (unsigned i = 0; i < TOPO_MAX_NAPI; i++) {
+		struct topo_napi *z = &t->napi[t->nr_napi];
+		int pid;
+
+		snprintf(key, sizeof(key), "napi%u", i);
+		if (!state_value(text, key, val, sizeof(val)))
+			break;
+		if (sscanf(val, "%d %15s %63s %15s %63s", &pid, z->comm, z->netns, z->dev,
+			   z->cpus) != 5)
+			continue;
+		z->pid = pid;
+		t->nr_napi++;
+	}
 }
 
 int topo_state_read(const char *path, struct topo_opts *o, pid_t *keeper)
@@ -165,6 +229,7 @@ int topo_state_read(const char *path, struct topo_opts *o, pid_t *keeper)
 
 int topo_load(const char *run, struct topo *t)
 {
+	static char text[4096];
 	char path[PATH_MAX], found[TOPO_RUN_MAX + 8];
 	struct topo_opts o;
 	pid_t keeper = 0;
@@ -198,6 +263,8 @@ int topo_load(const char *run, struct topo *t)
 	t->rt = NULL;
 	topo_plan(&o, t);
 	t->keeper = keeper;
+	if (topo_read_file(path, text, sizeof(text)) > 0)
+		state_runtime(text, t);
 	if (!netns_exists(t->nodes[0]))
 		return -ENOENT;
 	return topo_scan_devices(t);
