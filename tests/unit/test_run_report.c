@@ -42,6 +42,19 @@ static bool build(void)
 	snprintf(t->server.netns, sizeof(t->server.netns), "netprof-calico-1a2b-server");
 	snprintf(t->dst_str, sizeof(t->dst_str), "10.1.1.2");
 	t->dst_port = 5201;
+	snprintf(t->node_cpus[0], sizeof(t->node_cpus[0]), "0");
+	snprintf(t->node_cpus[1], sizeof(t->node_cpus[1]), "1");
+	snprintf(t->client.cpus, sizeof(t->client.cpus), "0");
+	snprintf(t->server.cpus, sizeof(t->server.cpus), "1");
+	t->opts.wire = TOPO_WIRE_NAPI;
+	t->opts.link_rate = 10000000000ULL;
+	t->nr_napi = 2;
+	snprintf(t->napi[0].comm, sizeof(t->napi[0].comm), "napi/eth0-8193");
+	snprintf(t->napi[0].netns, sizeof(t->napi[0].netns), "netprof-calico-1a2b-node1");
+	snprintf(t->napi[0].cpus, sizeof(t->napi[0].cpus), "0");
+	snprintf(t->napi[1].comm, sizeof(t->napi[1].comm), "napi/eth0-8194");
+	snprintf(t->napi[1].netns, sizeof(t->napi[1].netns), "netprof-calico-1a2b-node2");
+	snprintf(t->napi[1].cpus, sizeof(t->napi[1].cpus), "1");
 	result.nr_workloads = 2;
 
 	w = &result.w[0];
@@ -119,6 +132,7 @@ TEST(run_report_text)
 		  "netprof run: calico, cross-node, to a pod (run calico-1a2b)\n"
 		  "client 10.1.0.2 (netprof-calico-1a2b-client) -> server 10.1.1.2 "
 		  "(netprof-calico-1a2b-server), dialed 10.1.1.2:5201\n"
+		  "nodes: node1 on CPU 0, node2 on CPU 1; client on 0, server on 1; wire: napi (a NIC's receive: GRO, NAPI threads napi/eth0-8193 on 0 napi/eth0-8194 on 1), capped at 10gbit\n"
 		  "\n"
 		  "== pingpong ==\n", "header");
 	ASSERT_BLOCK(text,
@@ -145,7 +159,7 @@ TEST(run_report_text)
 	free(text);
 	result.partial = true;
 	text = render(false);
-	ASSERT_BLOCK(text, "dialed 10.1.1.2:5201\nPARTIAL RUN: yes\n", "a partial run says so");
+	ASSERT_BLOCK(text, "capped at 10gbit\nPARTIAL RUN: yes\n", "a partial run says so");
 	free(text);
 }
 
@@ -156,7 +170,9 @@ TEST(run_report_json)
 	if (!ASSERT_TRUE(build(), "built-in categories"))
 		return;
 	text = render(true);
-	ASSERT_BLOCK(text, "  \"port\": 5201,\n  \"partial\": false,\n  \"workloads\": [\n", "header");
+	ASSERT_BLOCK(text, "  \"port\": 5201,\n  \"nodes\": {\n    \"node1_cpus\": \"0\",\n", "header");
+	ASSERT_BLOCK(text, "    \"link_rate_bps\": 10000000000\n  },\n  \"partial\": false,\n"
+		     "  \"workloads\": [\n", "the nodes, then the workloads");
 	ASSERT_BLOCK(text, "        \"folded\": \"results/calico-1a2b/stacks-1-pingpong.folded\",\n"
 		  "        \"samples_per\": \"transaction\",\n"
 		  "        \"categories\": [\n", "pingpong's denominator");
@@ -192,6 +208,7 @@ TEST(run_report_overhead)
 	ASSERT_TEXT(text,
 		"netprof run: calico, cross-node, to a pod (run calico-1a2b)\n"
 		"client 10.1.0.2 (netprof-calico-1a2b-client) -> server 10.1.1.2 (netprof-calico-1a2b-server), dialed 10.1.1.2:5201\n"
+		"nodes: node1 on CPU 0, node2 on CPU 1; client on 0, server on 1; wire: napi (a NIC's receive: GRO, NAPI threads napi/eth0-8193 on 0 napi/eth0-8194 on 1), capped at 10gbit\n"
 		"\n"
 		"== pingpong ==\n"
 		"Probe overhead (transactions/s, mean of 3 alternating rounds): without probes 10000.00, with 9000.00, ratio 0.900\n"
@@ -212,6 +229,26 @@ TEST(run_report_overhead)
 		"  \"server_netns\": \"netprof-calico-1a2b-server\",\n"
 		"  \"dialed\": \"10.1.1.2\",\n"
 		"  \"port\": 5201,\n"
+		"  \"nodes\": {\n"
+		"    \"node1_cpus\": \"0\",\n"
+		"    \"node2_cpus\": \"1\",\n"
+		"    \"client_cpus\": \"0\",\n"
+		"    \"server_cpus\": \"1\",\n"
+		"    \"wire\": \"napi\",\n"
+		"    \"napi\": [\n"
+		"      {\n"
+		"        \"thread\": \"napi/eth0-8193\",\n"
+		"        \"netns\": \"netprof-calico-1a2b-node1\",\n"
+		"        \"cpus\": \"0\"\n"
+		"      },\n"
+		"      {\n"
+		"        \"thread\": \"napi/eth0-8194\",\n"
+		"        \"netns\": \"netprof-calico-1a2b-node2\",\n"
+		"        \"cpus\": \"1\"\n"
+		"      }\n"
+		"    ],\n"
+		"    \"link_rate_bps\": 10000000000\n"
+		"  },\n"
 		"  \"partial\": false,\n"
 		"  \"workloads\": [\n"
 		"    {\n"

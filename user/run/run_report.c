@@ -124,6 +124,39 @@ static void print_workload(const struct run_report *r, int i)
 	out_object_end();
 }
 
+/* Where each node's work ran, and what joins the nodes: the emulation's
+ * two machines, as the topology placed them. */
+static void print_nodes(const struct topo *t)
+{
+	char rate[32];
+
+	out_object_begin("nodes");
+	out_string("node1_cpus", "nodes: node1 on CPU %s", t->node_cpus[0]);
+	out_string("node2_cpus", ", node2 on CPU %s", t->node_cpus[1]);
+	out_string("client_cpus", "; client on %s", t->client.cpus);
+	out_string("server_cpus", ", server on %s", t->server.cpus);
+	out_string("wire", "; wire: %s", topo_wire_name(t->opts.wire));
+	out_text(t->opts.wire == TOPO_WIRE_NAPI ? " (a NIC's receive: GRO, NAPI threads" :
+		 " (a plain veth: receive queued on the sender's CPU backlog");
+	out_array_begin("napi");
+	for (unsigned i = 0; i < t->nr_napi; i++) {
+		out_object_begin(NULL);
+		out_string("thread", " %s", t->napi[i].comm);
+		out_string("netns", NULL, t->napi[i].netns);
+		out_string("cpus", " on %s", t->napi[i].cpus);
+		out_object_end();
+	}
+	out_array_end();
+	out_text(")");
+	topo_format_rate(t->opts.link_rate, rate, sizeof(rate));
+	out_uint("link_rate_bps", NULL, t->opts.link_rate);
+	if (t->opts.link_rate)
+		out_text(", capped at %s\n", rate);
+	else
+		out_text(", uncapped\n");
+	out_object_end();
+}
+
 void run_report_print(const struct run_report *r)
 {
 	const struct run_result *res = r->result;
@@ -140,6 +173,7 @@ void run_report_print(const struct run_report *r)
 	out_string("server_netns", " (%s)", t->server.netns);
 	out_string("dialed", ", dialed %s", t->dst_str);
 	out_uint("port", ":%llu\n", t->dst_port);
+	print_nodes(t);
 	out_bool("partial", res->partial ? "PARTIAL RUN: %s\n" : NULL, res->partial);
 	out_array_begin("workloads");
 	for (int i = 0; i < res->nr_workloads; i++)
