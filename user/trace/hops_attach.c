@@ -400,12 +400,11 @@ int hops_attach_in_namespaces(struct hops_tracer *h)
 		for (int n = 0; n < h->nr_ns; n++)
 			detach_nf(&h->ns[n]);
 	} else if (h->use_nf) {
-		hops_note(h, "netfilter", true, "%d slots on each of the %u hooks where tables work, in "
-			  "the %u namespaces with rules%s%s; an origin probe at OUTPUT in the %u without",
+		hops_note(h, "netfilter", true, "%d slots a hook at the %u hooks where tables work, in %u "
+			  "namespaces%s%s; an origin probe at OUTPUT in %u",
 			  __builtin_popcount(h->nf_slots & ~(h->calib_slot_apart ? 1u << NF_CALIBRATION_NEXT : 0)),
-			  hooks, ruled, h->target.nf_detail ? "" : " (--nf-detail: one between every table)",
-			  h->calib_slot_apart ? ", and a calibration slot for the first moments" : "",
-			  origins);
+			  hooks, ruled, h->target.nf_detail ? "" : " (--nf-detail: 9)",
+			  h->calib_slot_apart ? ", a calibration slot at first" : "", origins);
 	}
 	if (h->use_tc)
 		hops_note(h, "tc", tc_devs > 0, "clsact ingress+egress on %u devices%s%s%s", tc_devs,
