@@ -171,7 +171,7 @@ TEST(run_report_json)
 		return;
 	text = render(true);
 	ASSERT_BLOCK(text, "  \"port\": 5201,\n  \"nodes\": {\n    \"node1_cpus\": \"0\",\n", "header");
-	ASSERT_BLOCK(text, "    \"link_rate_bps\": 10000000000\n  },\n  \"partial\": false,\n"
+	ASSERT_BLOCK(text, "    \"link_rate_bit_s\": 10000000000\n  },\n  \"partial\": false,\n"
 		     "  \"workloads\": [\n", "the nodes, then the workloads");
 	ASSERT_BLOCK(text, "        \"folded\": \"results/calico-1a2b/stacks-1-pingpong.folded\",\n"
 		  "        \"samples_per\": \"transaction\",\n"
@@ -247,7 +247,7 @@ TEST(run_report_overhead)
 		"        \"cpus\": \"1\"\n"
 		"      }\n"
 		"    ],\n"
-		"    \"link_rate_bps\": 10000000000\n"
+		"    \"link_rate_bit_s\": 10000000000\n"
 		"  },\n"
 		"  \"partial\": false,\n"
 		"  \"workloads\": [\n"

@@ -149,7 +149,7 @@ static void print_nodes(const struct topo *t)
 	out_array_end();
 	out_text(")");
 	topo_format_rate(t->opts.link_rate, rate, sizeof(rate));
-	out_uint("link_rate_bps", NULL, t->opts.link_rate);
+	out_uint("link_rate_bit_s", NULL, t->opts.link_rate);
 	if (t->opts.link_rate)
 		out_text(", capped at %s\n", rate);
 	else
