@@ -238,6 +238,25 @@ test_phases_measure_clean_profile_alone_explain_traced() {
 	nothing_left
 }
 
+# The NAPI wire merges a stream's segments as a NIC's GRO does: the wire
+# end the data reaches took in more segments than its tc ingress saw
+# packets, shown from the device's own count (no probe per segment).
+test_stream_gro_on_the_wire() {
+	need_root; need_cmd jq
+	RESULTS=$(mktemp -d)
+	"$NETPROF" run --cni calico --run "t$$-$T_SEQ" -w stream -d 1s --warmup 300ms --no-profile \
+		--explain-duration 1s --json --results "$RESULTS" >"$RESULTS/out.json" 2>/dev/null \
+		|| fail "run failed"
+	local w
+	w=$(jq '.workloads[0].hops' "$RESULTS/out.json")
+	echo "$w" | jq -e '[.wire_receive[] | .segments_per_packet] | max > 1.5' >/dev/null \
+		|| fail "no GRO on the wire: $(echo "$w" | jq -c .wire_receive)"
+	echo "$w" | jq -e '.probe_cost.runs.tracepoint > 0 and ([.probes[] | select(.probe == "device tps")
+		| .detail | contains("napi_gro_receive_entry")] | length == 1)' >/dev/null \
+		|| fail "GRO's tracepoint not said off: $(echo "$w" | jq -c .probes)"
+	nothing_left
+}
+
 test_unwritable_results_refused_before_building() {
 	need_root
 	expect_rc 2 "$NETPROF" run --cni calico --run "t$$-$T_SEQ" -w rr -d 1s --results /proc/x

@@ -165,6 +165,8 @@ int hops_parse_tc_key(const char *cmd, const char *arg, enum tc_key *out)
 	return 0;
 }
 
+static void kernel_rx_base(struct hops_tracer *h);
+
 int hops_open(struct hops_tracer **out, const struct hops_target *target)
 {
 	struct hops_tracer *h = calloc(1, sizeof(*h));
@@ -219,6 +221,7 @@ int hops_open(struct hops_tracer **out, const struct hops_target *target)
 		goto fail;
 	hops_attach_sockops(h);
 	pthread_mutex_init(&h->lock, NULL);
+	kernel_rx_base(h);
 	hops_cost_start(h);
 	hops_start_duty_cycle(h);
 	*out = h;
@@ -238,6 +241,19 @@ static void clear_map(int fd, size_t key_size)
 		if (bpf_map_delete_elem(fd, key))
 			break;
 	}
+}
+
+/* The kernel's receive counts now, as the base of the next snapshot's. */
+static void kernel_rx_base(struct hops_tracer *h)
+{
+	uint64_t *rx = calloc(h->nr_devs ?: 1, sizeof(*rx));
+
+	if (!rx)
+		return;
+	hops_read_kernel_rx(h, rx);
+	for (int i = 0; i < h->nr_devs; i++)
+		h->devs[i].kernel_rx_base = rx[i];
+	free(rx);
 }
 
 void hops_reset(struct hops_tracer *h)
@@ -279,6 +295,7 @@ void hops_reset(struct hops_tracer *h)
 	}
 	memset(&h->skel->bss->sockops_totals, 0, sizeof(h->skel->bss->sockops_totals));
 	hops_cost_reset(h);
+	kernel_rx_base(h);
 }
 
 void hops_close(struct hops_tracer *h)

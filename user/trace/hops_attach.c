@@ -32,15 +32,18 @@ static const char *const tracepoints[] = {
 
 /*
  * A device's transmit (net_dev_queue, net_dev_xmit) and receive
- * (netif_receive_skb) tracepoints fire next to its tc egress and ingress
- * hooks: where skb-keyed tc probes run they would add three probe runs per
- * device crossing and no place. They stay for the modes that need a hop
+ * (netif_receive_skb, napi_gro_receive_entry) tracepoints fire next to its
+ * tc egress and ingress hooks: where skb-keyed tc probes run they would add
+ * probe runs per device crossing and no place (GRO's entry runs for every
+ * segment before it merges: 25 runs a packet on a stream; what GRO merged
+ * shows from the device's own receive count beside tc's, hops_devices.c). They stay for the modes that need a hop
  * with the skb there: tc off, or tc and XDP finding packets by flow key.
  */
 static bool tracepoint_wanted(const struct hops_tracer *h, const char *name)
 {
 	bool next_to_tc = !strcmp(name, "net_dev_queue") || !strcmp(name, "net_dev_xmit") ||
-			  !strcmp(name, "netif_receive_skb");
+			  !strcmp(name, "netif_receive_skb") ||
+			  !strcmp(name, "napi_gro_receive_entry");
 
 	return !next_to_tc || !h->use_tc || h->tc_flow || h->use_xdp;
 }
@@ -87,8 +90,8 @@ int hops_attach_tracepoints(struct hops_tracer *h, bool quiet)
 			  "%s: %u attached (packet path, FIB lookups, softirq, scheduler)",
 			  h->use_btf_tp ? "tp_btf" : "raw_tp", ok);
 	if (skipped)
-		hops_note(h, "device tps", false, "net_dev_queue, net_dev_xmit, netif_receive_skb off: "
-			  "the tc probes mark those places (--no-tc or --tc-key flow brings them back)");
+		hops_note(h, "device tps", false, "net_dev_queue, net_dev_xmit, netif_receive_skb, "
+			  "napi_gro_receive_entry off: tc marks those places (--no-tc or --tc-key flow: on)");
 	return 0;
 }
 

@@ -127,6 +127,36 @@ static unsigned ns_rule_hooks(const char *ns)
 	return hooks;
 }
 
+/*
+ * Every traced device's receive count as the kernel keeps it (packets the
+ * device took in: on a NAPI device, segments before GRO merges them), from
+ * `ip -s -o link show`: "N: name...\    RX: bytes packets ...\    B P ...".
+ */
+void hops_read_kernel_rx(const struct hops_tracer *h, uint64_t *rx)
+{
+	static char out[65536];
+
+	for (int n = 0; n < h->nr_ns; n++) {
+		char *line, *save = NULL;
+
+		if (RUN(h->ns[n].name, out, sizeof(out), "ip", "-s", "-o", "link", "show"))
+			continue;
+		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			unsigned long long bytes, packets;
+			const char *stats = strstr(line, "RX:");
+			int ifindex;
+
+			stats = stats ? strstr(stats, "\\") : NULL;
+			if (sscanf(line, "%d:", &ifindex) != 1 || !stats ||
+			    sscanf(stats + 1, "%llu %llu", &bytes, &packets) != 2)
+				continue;
+			for (int i = 0; i < h->nr_devs; i++)
+				if (h->devs[i].ns == n && h->devs[i].ifindex == ifindex)
+					rx[i] = packets;
+		}
+	}
+}
+
 int hops_setup_namespaces(struct hops_tracer *h)
 {
 	for (int i = 0; i < h->target.nr_netns; i++) {

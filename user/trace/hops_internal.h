@@ -46,6 +46,7 @@ struct traced_dev {
 	 * and hop_xdp (see dev_tag() in hops.bpf.c); -1 when not loaded. */
 	int copy_fd[3];
 	__u32 xdp_mode;			/* XDP_FLAGS_DRV_MODE or _SKB_MODE once attached */
+	uint64_t kernel_rx_base;	/* the kernel's receive count at the last reset */
 };
 
 enum { COPY_TC_INGRESS, COPY_TC_EGRESS, COPY_XDP };
@@ -90,6 +91,8 @@ void hops_note(struct hops_tracer *h, const char *name, bool on, const char *fmt
 
 /* hops_devices.c: the target's namespaces and their devices. */
 int hops_setup_namespaces(struct hops_tracer *h);
+/* Each device's receive count as the kernel keeps it, into rx[device]. */
+void hops_read_kernel_rx(const struct hops_tracer *h, uint64_t *rx);
 
 /* hops_attach.c */
 int hops_load_dev_copies(struct hops_tracer *h);

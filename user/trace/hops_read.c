@@ -289,6 +289,17 @@ struct hops_snapshot *hops_snapshot(struct hops_tracer *h)
 			s->devs[i].counters = devs[i];
 		free(devs);
 	}
+	{
+		uint64_t *rx = calloc(h->nr_devs ?: 1, sizeof(*rx));
+
+		if (rx) {
+			hops_read_kernel_rx(h, rx);
+			for (int i = 0; i < h->nr_devs; i++)
+				s->devs[i].kernel_rx = rx[i] >= h->devs[i].kernel_rx_base ?
+						       rx[i] - h->devs[i].kernel_rx_base : 0;
+			free(rx);
+		}
+	}
 	s->nr_paths = read_hash(bpf_map__fd(h->skel->maps.paths), sizeof(struct path_key),
 				sizeof(struct path_value), (void **)&s->paths);
 	s->nr_pairs = read_percpu_hists(bpf_map__fd(h->skel->maps.hop_slots),

@@ -498,6 +498,39 @@ static void print_fib(const struct hops_snapshot *s)
 	out_object_end();
 }
 
+/*
+ * The wire's receive, as a NIC's: what each wire end took in (the kernel's
+ * own count: segments, before GRO) beside what its tc ingress saw (after
+ * GRO merged them), so the merges per packet show without a probe per
+ * segment.
+ */
+static void print_wire(const struct hops_snapshot *s)
+{
+	bool any = false;
+
+	out_array_begin("wire_receive");
+	for (int i = 0; i < s->nr_devs; i++) {
+		const struct hops_device *d = &s->devs[i];
+		__u64 after = d->counters.packets[0];
+
+		if (!d->wire || !d->traced || !d->kernel_rx)
+			continue;
+		if (!any)
+			out_text("Wire receive (the device's own count, then tc's after GRO):");
+		any = true;
+		out_object_begin(NULL);
+		out_string("netns", " %s", short_ns(s, d->ns_index));
+		out_string("device", " %s", d->name);
+		out_uint("segments", " %llu in", d->kernel_rx);
+		out_uint("after_gro", ", %llu after GRO", after);
+		out_double("segments_per_packet", " (%.2f a packet);", after ? (double)d->kernel_rx / after : NAN);
+		out_object_end();
+	}
+	out_array_end();
+	if (any)
+		out_text("\n");
+}
+
 static const char *xdp_mode_name(enum hops_xdp_mode m)
 {
 	return m == HOPS_XDP_DRIVER ? "driver" : m == HOPS_XDP_GENERIC ? "generic" : "off";
@@ -518,6 +551,7 @@ static void print_devices(const struct hops_snapshot *s)
 		out_string("xdp", NULL, xdp_mode_name(d->xdp));
 		out_uint("ingress_packets", NULL, d->counters.packets[0]);
 		out_uint("egress_packets", NULL, d->counters.packets[1]);
+		out_uint("kernel_rx_packets", NULL, d->kernel_rx);
 		out_object_end();
 	}
 	out_array_end();
@@ -753,6 +787,7 @@ int hops_print(const struct hops_snapshot *s, double seconds, uint64_t transacti
 	print_cost(s);
 	print_netfilter(s);
 	print_fib(s);
+	print_wire(s);
 	print_context(s, per_pkt, transactions);
 	print_drops(s);
 	print_sockops(&s->sockops);

@@ -29,6 +29,7 @@ struct hops_device {
 	bool traced;			/* both tc filters attached */
 	enum hops_xdp_mode xdp;
 	struct dev_counters counters;	/* summed over CPUs */
+	uint64_t kernel_rx;		/* the kernel's own receive count meanwhile */
 };
 
 /* How one probe fared: attached, fallen back or left off, and why. */
