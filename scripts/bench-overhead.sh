@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NETPROF=${NETPROF:-./netprof}
-ROUNDS=3 DURATION=5s
+ROUNDS=5 DURATION=5s
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) ROUNDS=$2; shift 2 ;;
