@@ -165,7 +165,18 @@ int hops_parse_tc_key(const char *cmd, const char *arg, enum tc_key *out)
 	return 0;
 }
 
-static void kernel_rx_base(struct hops_tracer *h);
+/* The kernel's receive counts now, as the base of the next snapshot's. */
+static void kernel_rx_base(struct hops_tracer *h)
+{
+	uint64_t *rx = calloc(h->nr_devs ?: 1, sizeof(*rx));
+
+	if (!rx)
+		return;
+	hops_read_kernel_rx(h, rx);
+	for (int i = 0; i < h->nr_devs; i++)
+		h->devs[i].kernel_rx_base = rx[i];
+	free(rx);
+}
 
 int hops_open(struct hops_tracer **out, const struct hops_target *target)
 {
@@ -243,24 +254,21 @@ static void clear_map(int fd, size_t key_size)
 	}
 }
 
-/* The kernel's receive counts now, as the base of the next snapshot's. */
-static void kernel_rx_base(struct hops_tracer *h)
-{
-	uint64_t *rx = calloc(h->nr_devs ?: 1, sizeof(*rx));
 
-	if (!rx)
-		return;
-	hops_read_kernel_rx(h, rx);
-	for (int i = 0; i < h->nr_devs; i++)
-		h->devs[i].kernel_rx_base = rx[i];
-	free(rx);
+/* Every entry of a per-CPU array map zeroed on every CPU. */
+static void zero_percpu_array(const struct bpf_map *m)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t stride = (bpf_map__value_size(m) + 7) & ~(size_t)7;
+	void *zeros = ncpu > 0 ? calloc(ncpu, stride) : NULL;
+
+	for (__u32 i = 0; zeros && i < bpf_map__max_entries(m); i++)
+		bpf_map_update_elem(bpf_map__fd(m), &i, zeros, BPF_ANY);
+	free(zeros);
 }
 
 void hops_reset(struct hops_tracer *h)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *zeros = calloc(ncpu, sizeof(__u64));
-
 	clear_map(bpf_map__fd(h->skel->maps.packets), sizeof(__u64));
 	clear_map(bpf_map__fd(h->skel->maps.paths), sizeof(struct path_key));
 	clear_map(bpf_map__fd(h->skel->maps.hop_latency), sizeof(struct hop_pair));
@@ -268,31 +276,10 @@ void hops_reset(struct hops_tracer *h)
 	clear_map(bpf_map__fd(h->skel->maps.dev_stats), sizeof(__u64));
 	clear_map(bpf_map__fd(h->skel->maps.pending), sizeof(struct flow_key));
 	clear_map(bpf_map__fd(h->skel->maps.flow_index), sizeof(struct flow_key));
-	{
-		struct fib_ns_stats *fz = calloc(ncpu, sizeof(*fz));
-
-		for (__u32 i = 0; fz && i < MAX_NETNS; i++)
-			bpf_map_update_elem(bpf_map__fd(h->skel->maps.fib_stats), &i, fz, BPF_ANY);
-		free(fz);
-	}
-	for (__u32 i = 0; zeros && i < CNT_MAX; i++)
-		bpf_map_update_elem(bpf_map__fd(h->skel->maps.counters), &i, zeros, BPF_ANY);
-	free(zeros);
-	{
-		size_t stride = (sizeof(struct hop_slot) + 7) & ~(size_t)7;
-		void *sz = calloc(ncpu, stride);
-
-		for (__u32 i = 0; sz && i < HOP_PAIR_SLOTS; i++)
-			bpf_map_update_elem(bpf_map__fd(h->skel->maps.hop_slots), &i, sz, BPF_ANY);
-		free(sz);
-	}
-	{
-		struct nf_value *nz = calloc(ncpu, sizeof(*nz));
-
-		for (__u32 i = 0; nz && i < NF_TIME_ENTRIES; i++)
-			bpf_map_update_elem(bpf_map__fd(h->skel->maps.nf_time), &i, nz, BPF_ANY);
-		free(nz);
-	}
+	zero_percpu_array(h->skel->maps.fib_stats);
+	zero_percpu_array(h->skel->maps.counters);
+	zero_percpu_array(h->skel->maps.hop_slots);
+	zero_percpu_array(h->skel->maps.nf_time);
 	memset(&h->skel->bss->sockops_totals, 0, sizeof(h->skel->bss->sockops_totals));
 	hops_cost_reset(h);
 	kernel_rx_base(h);
