@@ -950,6 +950,50 @@ int hop_xdp(struct xdp_md *ctx)
 
 /* ---- netfilter: 8 slots on each of the 5 hooks of each namespace ---- */
 
+/*
+ * A hook whose entry has no slot (PREROUTING right after a device's tc
+ * ingress, POSTROUTING right after FORWARD's or OUTPUT's last slot: user
+ * space leaves slot 0 off there) is timed from the packet's previous hop to
+ * its last slot, which records the hop. Two clock reads: the hook's time
+ * ends at the first, so the hop's own gap (record_hop's second read) is
+ * only this run's bookkeeping, as the entry slot's is.
+ */
+static __always_inline void nf_exit_only_hop(struct sk_buff *skb, const struct nf_hook_state *state,
+					     __u32 hook, struct pkt_state *st)
+{
+	__u64 since = st ? st->last_ts : 0, now = bpf_ktime_get_ns(), dt;
+	struct nf_value *v;
+	__u32 ns, idx;
+
+	if (!st) {
+		st = lookup_pkt(skb);
+		if (!st && start_at_output && !flow_index_on)
+			return;
+	}
+	ns = ns_index_of_net(state->net, true);
+	st = record_hop(skb, st, HOP_NF, ns, NF_WHERE(hook, 0), hook == NF_INET_LOCAL_OUT, true);
+	if (!st)
+		return;
+	st->nf_hooks++;
+	st->last_nf_hop = HOP_ENCODE(HOP_NF, ns, NF_WHERE(hook, NF_SLOTS - 1));
+	if (since && st->nhops > 1) {
+		dt = now - since;
+		idx = NF_TIME_INDEX(ns, hook, 0);
+		v = bpf_map_lookup_elem(&nf_time, &idx);
+		if (v) {
+			v->packets++;
+			v->ns += dt;
+		}
+		st->nf_ns += dt;
+	}
+	if (flow_index_on) {
+		struct flow_key fk;
+
+		if (!key_from_skb(skb, &fk, true))
+			index_set((__u64)skb, st, &fk);
+	}
+}
+
 static __always_inline int nf_hop(struct bpf_nf_ctx *ctx, __u32 slot)
 {
 	struct sk_buff *skb = ctx->skb;
@@ -976,12 +1020,13 @@ static __always_inline int nf_hop(struct bpf_nf_ctx *ctx, __u32 slot)
 	}
 	/* Later slots only time the tables between them: not path hops. */
 	st = bpf_map_lookup_elem(&packets, &key);
-	if (!st)
+	prev = st ? st->last_nf_hop : 0;
+	if (!st || HOP_KIND(prev) != HOP_NF || NF_WHERE_HOOK(HOP_WHERE(prev)) != hook) {
+		if (slot == NF_SLOTS - 1)
+			nf_exit_only_hop(skb, state, hook, st);
 		return NF_ACCEPT;
-	prev = st->last_nf_hop;
+	}
 	ns = HOP_NS(prev);
-	if (HOP_KIND(prev) != HOP_NF || NF_WHERE_HOOK(HOP_WHERE(prev)) != hook)
-		return NF_ACCEPT;
 	now = bpf_ktime_get_ns();
 	dt = now - st->last_ts;
 	idx = NF_TIME_INDEX(ns, hook, NF_WHERE_SLOT(HOP_WHERE(prev)));
@@ -1091,12 +1136,32 @@ static __always_inline void on_receive(struct sk_buff *skb, __u32 kind, bool btf
 	record_hop(skb, st, kind, dc.ns_index, dc.ifindex, false, btf);
 }
 
+/*
+ * The receiving socket's smoothed RTT at each followed segment it takes in:
+ * the RTT figures without a sock_ops run for every ACK (its RTT callback
+ * stays off).
+ */
+static __always_inline void rtt_sample(struct sock *sk)
+{
+	__u64 rtt_us = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+
+	if (!rtt_us)
+		return;
+	__sync_fetch_and_add(&sockops_totals.rtt_samples, 1);
+	__sync_fetch_and_add(&sockops_totals.rtt_sum_us, rtt_us);
+	if (!sockops_totals.rtt_min_us || rtt_us < sockops_totals.rtt_min_us)
+		sockops_totals.rtt_min_us = rtt_us;
+	if (rtt_us > sockops_totals.rtt_max_us)
+		sockops_totals.rtt_max_us = rtt_us;
+}
+
 static __always_inline void on_tcp_probe(struct sock *sk, struct sk_buff *skb, bool btf)
 {
 	struct pkt_state *st = lookup_pkt(skb);
 
 	if (!st)
 		return;
+	rtt_sample(sk);
 	st = record_hop(skb, st, HOP_SOCKET, HOP_NS(st->last_hop),
 			bpf_ntohs(KREAD(btf, sk, __sk_common.skc_dport)), false, btf);
 	if (st)
@@ -1245,8 +1310,6 @@ static __always_inline void on_softirq(__u32 vec, bool entry)
 	struct softirq_cpu *sc;
 	__u32 zero = 0;
 
-	if (vec == NET_TX_SOFTIRQ_ && entry)
-		count(CNT_NET_TX_SOFTIRQS, 1);
 	if (vec != NET_RX_SOFTIRQ_)
 		return;
 	sc = bpf_map_lookup_elem(&softirq_state, &zero);
@@ -1255,7 +1318,6 @@ static __always_inline void on_softirq(__u32 vec, bool entry)
 	if (entry) {
 		sc->gen++;
 		sc->in_net_rx = 1;
-		count(CNT_NET_RX_SOFTIRQS, 1);
 	} else {
 		sc->in_net_rx = 0;
 	}
@@ -1296,7 +1358,7 @@ static __always_inline void on_wakeup(struct task_struct *p, bool btf)
 
 TP_BOTH(sched_wakeup, on_wakeup(p, true), on_wakeup(p, false), struct task_struct *p)
 
-/* ---- sock_ops on the run's cgroup: RTT, retransmits, state changes ---- */
+/* ---- sock_ops on the run's cgroup: retransmits, RTOs, state changes ---- */
 
 #define TCP_ESTABLISHED_ 1
 #define TCP_CLOSE_ 7
@@ -1304,25 +1366,14 @@ TP_BOTH(sched_wakeup, on_wakeup(p, true), on_wakeup(p, false), struct task_struc
 SEC("sockops")
 int hop_sockops(struct bpf_sock_ops *ops)
 {
-	__u64 rtt_us;
-
 	switch (ops->op) {
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
-		bpf_sock_ops_cb_flags_set(ops, BPF_SOCK_OPS_RTT_CB_FLAG |
-					       BPF_SOCK_OPS_RETRANS_CB_FLAG |
+		/* No RTT callback: a run for every ACK (tcp_probe samples srtt). */
+		bpf_sock_ops_cb_flags_set(ops, BPF_SOCK_OPS_RETRANS_CB_FLAG |
 					       BPF_SOCK_OPS_STATE_CB_FLAG |
 					       BPF_SOCK_OPS_RTO_CB_FLAG);
 		__sync_fetch_and_add(&sockops_totals.established, 1);
-		break;
-	case BPF_SOCK_OPS_RTT_CB:
-		rtt_us = ops->srtt_us >> 3;
-		__sync_fetch_and_add(&sockops_totals.rtt_samples, 1);
-		__sync_fetch_and_add(&sockops_totals.rtt_sum_us, rtt_us);
-		if (!sockops_totals.rtt_min_us || rtt_us < sockops_totals.rtt_min_us)
-			sockops_totals.rtt_min_us = rtt_us;
-		if (rtt_us > sockops_totals.rtt_max_us)
-			sockops_totals.rtt_max_us = rtt_us;
 		break;
 	case BPF_SOCK_OPS_RETRANS_CB:
 		__sync_fetch_and_add(&sockops_totals.retransmits, 1);

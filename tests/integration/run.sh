@@ -201,9 +201,11 @@ test_phases_measure_clean_profile_alone_explain_traced() {
 	w=$(jq '.workloads[0]' "$RESULTS/report.json")
 	echo "$w" | jq -e '.load.transactions_per_s > 0' >/dev/null || fail "no clean rate"
 	echo "$w" | jq -e '.explain.load.transactions_per_s > 0' >/dev/null || fail "no traced rate"
-	# The probes cost calico's rr something, and the report says how much.
-	echo "$w" | jq -e '.explain.ratio > 0 and .explain.ratio < 1' >/dev/null \
-		|| fail "traced/clean ratio $(echo "$w" | jq .explain.ratio) not below 1"
+	# The default probes cost calico's rr a few percent, within this shared
+	# machine's noise (test_full_detail_probes_slow_calico_rr shows a cost);
+	# the report prints the ratio either way.
+	echo "$w" | jq -e '.explain.ratio > 0' >/dev/null \
+		|| fail "no traced/clean ratio: $(echo "$w" | jq .explain)"
 	echo "$w" | jq -e '(.explain.ratio - .explain.load.transactions_per_s / .load.transactions_per_s) | fabs < 0.001' \
 		>/dev/null || fail "the ratio is not traced over clean"
 	echo "$w" | jq -e '.explain.seconds > 0.5 and .profile.seconds > 2' >/dev/null \
@@ -220,10 +222,20 @@ test_phases_measure_clean_profile_alone_explain_traced() {
 		and .cost_ns.tc > 0 and .cost_ns.netfilter > 0 and .cost_ns.tracepoint > 0
 		and .us_per_packet > 0' >/dev/null \
 		|| fail "probe cost: $(echo "$w" | jq -c .hops.probe_cost)"
-	# Two slots a hook, at the 6 hooks of the nodes a packet crosses, and the
-	# origin probe in the client pod (it has no rules): 13 netfilter runs.
-	echo "$w" | jq -e '.hops.probe_cost.runs_per_packet_by_kind.netfilter | . > 12.5 and . < 13.5' \
+	# At the 3 hooks of each node a packet crosses: PREROUTING's last slot
+	# (its entry is the tc ingress hop), FORWARD's first and last,
+	# POSTROUTING's last (FORWARD's last marks its entry); and the origin
+	# probe in the client pod (it has no rules): 9 netfilter runs.
+	echo "$w" | jq -e '.hops.probe_cost.runs_per_packet_by_kind.netfilter | . > 8.5 and . < 9.5' \
 		>/dev/null || fail "netfilter runs per packet: $(echo "$w" | jq -c .hops.probe_cost.runs_per_packet_by_kind)"
+	# The scheduler's figures come from the load generator's own getrusage,
+	# so no scheduler, softirq or FIB tracepoint runs by default.
+	echo "$w" | jq -e '.hops.context.from_getrusage and .hops.context.context_switches > 0
+		and .hops.fib.counted == false' >/dev/null \
+		|| fail "context switches / FIB: $(echo "$w" | jq -c '[.hops.context, .hops.fib]')"
+	echo "$w" | jq -e '[.hops.probes[] | select(.probe == "tracepoints") | .detail
+		| test("scheduler|softirq|FIB")] == [false]' >/dev/null \
+		|| fail "tracepoints attached: $(echo "$w" | jq -c '[.hops.probes[] | select(.probe == "tracepoints")]')"
 	# Hop times with the probes' cost taken out: never above the raw ones,
 	# and the request path fits in the clean half round trip.
 	echo "$w" | jq -e '[.hops.paths[] | .hops[] | select(.raw_p50_us != null)
@@ -241,6 +253,28 @@ test_phases_measure_clean_profile_alone_explain_traced() {
 # The NAPI wire merges a stream's segments as a NIC's GRO does: the wire
 # end the data reaches took in more segments than its tc ingress saw
 # packets, shown from the device's own count (no probe per segment).
+# Every probe at its most detailed (9 netfilter slots a hook, FIB lookups,
+# softirq passes) costs calico's rr a share of its rate the report shows,
+# and counts what the default leaves out.
+test_full_detail_probes_slow_calico_rr() {
+	need_root; need_cmd jq
+	RESULTS=$(mktemp -d)
+	"$NETPROF" run --cni calico --run "t$$-$T_SEQ" -w rr -d 2s --warmup 300ms --no-profile \
+		--explain-duration 2s --nf-detail --fib --softirq --json --results "$RESULTS" \
+		>"$RESULTS/out.json" 2>/dev/null || fail "run failed"
+	local w
+	w=$(jq '.workloads[0]' "$RESULTS/out.json")
+	echo "$w" | jq -e '.explain.ratio > 0 and .explain.ratio < 1' >/dev/null \
+		|| fail "traced/clean ratio $(echo "$w" | jq .explain.ratio) not below 1"
+	# 9 slots at each of the 6 hooks a packet crosses, and the origin probe.
+	echo "$w" | jq -e '.hops.probe_cost.runs_per_packet_by_kind.netfilter | . > 54.5 and . < 55.5' \
+		>/dev/null || fail "netfilter runs per packet: $(echo "$w" | jq -c .hops.probe_cost.runs_per_packet_by_kind)"
+	echo "$w" | jq -e '.hops.fib.counted and .hops.fib.lookups_for_followed_packets > 0
+		and ([.hops.paths[] | .softirq_passes] | all(. >= 1))' >/dev/null \
+		|| fail "FIB lookups or softirq passes not counted: $(echo "$w" | jq -c '[.hops.fib, [.hops.paths[] | .softirq_passes]]')"
+	nothing_left
+}
+
 test_stream_gro_on_the_wire() {
 	need_root; need_cmd jq
 	RESULTS=$(mktemp -d)

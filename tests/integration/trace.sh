@@ -396,7 +396,7 @@ test_run_with_xdp_interrupted_leaves_nothing() {
 test_fib_lookups_calico_on_both_nodes() {
 	need_root; need_cmd jq; need_cmd python3
 	topo_for_test calico
-	traced_rr calico
+	traced_rr calico --fib
 	local req node
 	for node in "$N1" "$N2"; do
 		jq -e --arg n "$node" '.hops.fib.namespaces[] | select(.netns == $n) | .per_packet >= 1' \
@@ -416,7 +416,7 @@ test_fib_lookups_calico_on_both_nodes() {
 test_fib_lookups_cilium_on_the_sending_node() {
 	need_root; need_cmd jq; need_cmd python3
 	topo_for_test cilium
-	PEER_REDIRECTED="$S/eth0" traced_rr cilium
+	PEER_REDIRECTED="$S/eth0" traced_rr cilium --fib
 	local dir sender path
 	for dir in Request Response; do
 		[ $dir = Request ] && sender="$N1 lxc" || sender="$N2 lxc"
@@ -436,12 +436,12 @@ test_compare_shows_fib_lookups_per_packet() {
 	local out
 	out=$(mktemp)
 	"$NETPROF" compare --cni calico,cilium --run "t$$-$T_SEQ" -w pingpong -d 1s --warmup 200ms \
-		--no-profile --json >"$out" 2>/dev/null || fail "compare exited $?"
+		--no-profile --fib --json >"$out" 2>/dev/null || fail "compare exited $?"
 	expect_eq "$(jq '.rows[] | select(.cni == "cilium") | .fib_lookups > 0.95 and .fib_lookups < 1.05' "$out")" \
 		true "cilium FIB lookups (about 1)"
 	expect_eq "$(jq '.rows[] | select(.cni == "calico") | .fib_lookups >= 2' "$out")" true "calico FIB lookups"
 	"$NETPROF" compare --cni calico --run "t$$-$T_SEQ" -w pingpong -d 1s --warmup 200ms \
-		--no-profile >"$out" 2>/dev/null || fail "compare (text) exited $?"
+		--no-profile --fib >"$out" 2>/dev/null || fail "compare (text) exited $?"
 	grep -q " fib " "$out" || fail "no fib column in the compare table: $(head -5 "$out")"
 	rm -f "$out"
 }

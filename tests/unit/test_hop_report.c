@@ -102,6 +102,7 @@ static void build(struct hops_snapshot *s)
 	s->sample_every = 1;
 	s->server_port = 8080;
 	s->use_tc = s->tc_flow = s->use_xdp = s->use_nf = true;
+	s->fib_on = s->softirq_on = true;	/* as with --fib --softirq */
 	s->nf_slots = (1u << 0) | (1u << 1) | (1u << 3) | (1u << (NF_SLOTS - 1));
 	snprintf(s->ns_names[0], sizeof(s->ns_names[0]), "netprof-t1-client");
 	snprintf(s->ns_names[1], sizeof(s->ns_names[1]), "netprof-t1-node1");
@@ -275,7 +276,7 @@ static const char expected_text[] =
 	"Context switches of the run's tasks: 500 (20 preempted), wakeups 480, 2.857 per packet, 0.50 per transaction\n"
 	"NET_RX softirqs (all CPUs): 300; NET_TX softirqs 7\n"
 	"Drops of followed packets: 4 (NOT_SPECIFIED after netprof-t1-node1 netfilter: 3, NETFILTER_DROP after netprof-t1-server eth0: 1)\n"
-	"TCP (sock_ops): 40 RTT samples, mean srtt 50.0 us, min 30, max 90; retransmits 0, RTO expiries 0; connections established 2, state changes 6\n"
+	"TCP: 40 RTT samples (the receiving socket's srtt at each followed segment), mean srtt 50.0 us, min 30, max 90; sock_ops: retransmits 0, RTO expiries 0; connections established 2, state changes 6\n"
 	"Probes:\n"
 	"   tc key         yes  flow (--tc-key flow)\n"
 	"   xdp            yes  on (--xdp) on 2 devices\n"
@@ -655,6 +656,7 @@ static const char expected_json[] =
 	"    ]\n"
 	"  },\n"
 	"  \"fib\": {\n"
+	"    \"counted\": true,\n"
 	"    \"lookups_for_followed_packets\": 135,\n"
 	"    \"lookups_other\": 65,\n"
 	"    \"namespaces\": [\n"
@@ -681,6 +683,7 @@ static const char expected_json[] =
 	"    \"context_switches\": 500,\n"
 	"    \"involuntary\": 20,\n"
 	"    \"wakeups\": 480,\n"
+	"    \"from_getrusage\": false,\n"
 	"    \"per_packet\": 2.8571428571428572,\n"
 	"    \"per_transaction\": 0.5,\n"
 	"    \"net_rx_softirqs\": 300,\n"

@@ -21,6 +21,8 @@ int cpu_sample_take(struct cpu_sample *s)
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
 		s->proc_user_us = (uint64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
 		s->proc_system_us = (uint64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+		s->proc_voluntary_switches = (uint64_t)ru.ru_nvcsw;
+		s->proc_involuntary_switches = (uint64_t)ru.ru_nivcsw;
 	}
 	f = fopen("/proc/stat", "re");
 	if (!f)
@@ -52,6 +54,8 @@ void cpu_usage_between(const struct cpu_sample *a, const struct cpu_sample *b,
 	memset(u, 0, sizeof(*u));
 	u->ncpus = ncpus > 0 ? (unsigned)ncpus : 1;
 	u->seconds = secs;
+	u->proc_voluntary_switches = b->proc_voluntary_switches - a->proc_voluntary_switches;
+	u->proc_involuntary_switches = b->proc_involuntary_switches - a->proc_involuntary_switches;
 	if (secs <= 0 || hz <= 0)
 		return;
 	/* ticks / hz = CPU-seconds; divided by wall seconds = cores */

@@ -15,6 +15,7 @@ struct cpu_sample {
 	uint64_t user, nice, system, idle, iowait, irq, softirq, steal;
 	/* this process, in microseconds */
 	uint64_t proc_user_us, proc_system_us;
+	uint64_t proc_voluntary_switches, proc_involuntary_switches;	/* getrusage's nvcsw, nivcsw */
 };
 
 /* All figures in cores (1.0 = one CPU fully busy during the interval). */
@@ -24,6 +25,9 @@ struct cpu_usage {
 	double machine_user, machine_system, machine_softirq, machine_irq, machine_idle;
 	double machine_busy;		/* everything but idle and iowait */
 	double proc_user, proc_system;
+	/* This process's context switches in the interval, all its threads
+	 * (those that ended too): sleeps, and preemptions. */
+	uint64_t proc_voluntary_switches, proc_involuntary_switches;
 };
 
 int cpu_sample_take(struct cpu_sample *s);

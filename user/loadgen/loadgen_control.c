@@ -145,6 +145,8 @@ void lg_wire_put_totals(struct lg_wire_result *w, const struct lg_side_totals *s
 	memcpy(w->errors, s->errors, sizeof(w->errors));
 	w->cpu_ns = (uint64_t)(s->cpu.seconds * 1e9);
 	w->ncpus = s->cpu.ncpus;
+	w->p_voluntary_switches = s->cpu.proc_voluntary_switches;
+	w->p_involuntary_switches = s->cpu.proc_involuntary_switches;
 }
 
 void lg_wire_get_totals(struct lg_side_totals *s, const struct lg_wire_result *w)
@@ -158,6 +160,8 @@ void lg_wire_get_totals(struct lg_side_totals *s, const struct lg_wire_result *w
 	memcpy(s->errors, w->errors, sizeof(s->errors));
 	s->cpu.seconds = (double)w->cpu_ns / 1e9;
 	s->cpu.ncpus = (unsigned)w->ncpus;
+	s->cpu.proc_voluntary_switches = w->p_voluntary_switches;
+	s->cpu.proc_involuntary_switches = w->p_involuntary_switches;
 }
 
 void lg_fail(struct lg_ctx *ctx, const char *fmt, ...)

@@ -45,6 +45,7 @@ struct lg_wire_result {
 	/* CPU in millionths of a core, and the window in ns */
 	uint64_t cpu_ns, ncpus, m_user, m_system, m_softirq, m_irq, m_idle, m_busy, p_user,
 		 p_system;
+	uint64_t p_voluntary_switches, p_involuntary_switches;
 	uint64_t nconns;	/* followed by this many lg_wire_conn */
 };
 

@@ -312,6 +312,10 @@ static struct hops_target tracer_target(const struct run_config *c, const struct
 	t.cgroup_path = s->joined_cgroup ? s->topo->cgroup : NULL;
 	t.server_port = s->topo->server_port;
 	t.service_port = s->topo->vip_port;
+	/* The load generator's two processes are the run's tasks, and count
+	 * their own switches; a sidecar's proxies are processes of their own,
+	 * which only the cgroup's scheduler tracepoints see. */
+	t.switches_given = s->topo->opts.cni != TOPO_CNI_SIDECAR;
 	return t;
 }
 
@@ -559,6 +563,12 @@ static int explain_phase(const struct run_config *c, struct run_state *s,
 	if (s->tracer) {
 		s->snaps[i] = hops_snapshot(s->tracer);
 		if (s->snaps[i]) {
+			const struct cpu_usage *cc = &e->lg.client.cpu, *sc = &e->lg.server.cpu;
+
+			hops_snapshot_set_switches(s->snaps[i],
+						   cc->proc_voluntary_switches + sc->proc_voluntary_switches,
+						   cc->proc_involuntary_switches +
+						   sc->proc_involuntary_switches);
 			hops_summarize(s->snaps[i], &w->hops);
 			w->have_hops = true;
 		}

@@ -165,13 +165,14 @@ int hops_parse_tc_key(const char *cmd, const char *arg, enum tc_key *out)
 	return 0;
 }
 
-/* The kernel's receive counts now, as the base of the next snapshot's. */
+/* The kernel's receive and softirq counts now, as the base of the next snapshot's. */
 static void kernel_rx_base(struct hops_tracer *h)
 {
 	uint64_t *rx = calloc(h->nr_devs ?: 1, sizeof(*rx));
 
 	if (!rx)
 		return;
+	hops_read_softirqs(h->softirq_base);
 	hops_read_kernel_rx(h, rx);
 	for (int i = 0; i < h->nr_devs; i++)
 		h->devs[i].kernel_rx_base = rx[i];

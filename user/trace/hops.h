@@ -28,6 +28,11 @@ struct hops_target {
 	uint32_t max_packets;		/* packets followed at once (map size) */
 	bool no_tc, no_netfilter;	/* leave these probes off (overhead A/B) */
 	bool nf_detail;			/* a slot between every table (9 per hook), not 2 */
+	bool fib;			/* the FIB lookup tracepoint (a run per lookup) */
+	bool softirq;			/* softirq_entry/exit: passes per packet */
+	/* The caller counts its tasks' context switches (getrusage of its own
+	 * processes, hops_snapshot_set_switches): no scheduler tracepoints. */
+	bool switches_given;
 	unsigned duty;			/* probes attached one 100 ms window in N (0, 1: always) */
 	bool all_paths;			/* print every distinct path, not the most common */
 	enum tc_key tc_key;		/* AUTO: the skb where bpf_cast_to_kern_ctx works, else flow */
@@ -58,6 +63,10 @@ struct hops_snapshot;
  * to print later (after a reset, or after hops_close). */
 struct hops_snapshot *hops_snapshot(struct hops_tracer *h);
 void hops_snapshot_free(struct hops_snapshot *snap);
+/* The context switches of the traced tasks over the snapshot's window, as
+ * the caller counted them (hops_target.switches_given). */
+void hops_snapshot_set_switches(struct hops_snapshot *snap, uint64_t voluntary,
+				uint64_t involuntary);
 int hops_print(const struct hops_snapshot *snap, double seconds, uint64_t transactions);
 int hops_summarize(const struct hops_snapshot *snap, struct hops_summary *s);
 

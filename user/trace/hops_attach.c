@@ -45,6 +45,12 @@ static bool tracepoint_wanted(const struct hops_tracer *h, const char *name)
 			  !strcmp(name, "netif_receive_skb") ||
 			  !strcmp(name, "napi_gro_receive_entry");
 
+	if (!strcmp(name, "fib_table_lookup"))
+		return h->target.fib;
+	if (!strncmp(name, "softirq_", 8))
+		return h->target.softirq;
+	if (!strncmp(name, "sched_", 6))
+		return !h->target.switches_given;
 	return !next_to_tc || !h->use_tc || h->tc_flow || h->use_xdp;
 }
 
@@ -86,10 +92,20 @@ int hops_attach_tracepoints(struct hops_tracer *h, bool quiet)
 		hops_note(h, "tracepoints", true, "%s: %u attached; missing: %s",
 			  h->use_btf_tp ? "tp_btf" : "raw_tp", ok, failed);
 	else
-		hops_note(h, "tracepoints", true,
-			  "%s: %u attached (packet path, FIB lookups, softirq, scheduler)",
-			  h->use_btf_tp ? "tp_btf" : "raw_tp", ok);
-	if (skipped)
+		hops_note(h, "tracepoints", true, "%s: %u attached (packet path%s%s%s)",
+			  h->use_btf_tp ? "tp_btf" : "raw_tp", ok, h->target.fib ? ", FIB lookups" : "",
+			  h->target.softirq ? ", softirq" : "",
+			  h->target.switches_given ? "" : ", scheduler");
+	if (!h->target.fib)
+		hops_note(h, "FIB lookups", false, "off: a run for every lookup (--fib: on)");
+	if (!h->target.softirq)
+		hops_note(h, "softirq passes", false, "off: 2 runs for every softirq of the machine "
+			  "(--softirq: on); NET_RX and NET_TX totals from /proc/softirqs");
+	if (h->target.switches_given)
+		hops_note(h, "scheduler", true, "context switches from getrusage of the client's and "
+			  "server's processes: no tracepoint");
+	if (skipped > (unsigned)(!h->target.fib + 2 * !h->target.softirq +
+				 2 * h->target.switches_given))
 		hops_note(h, "device tps", false, "net_dev_queue, net_dev_xmit, netif_receive_skb, "
 			  "napi_gro_receive_entry off: tc marks those places (--no-tc or --tc-key flow: on)");
 	return 0;
@@ -269,7 +285,48 @@ static void detach_tc(struct traced_dev *d)
 }
 
 /* NF_INET_LOCAL_OUT: where a packet of this namespace's sockets is born. */
+#define NF_HOOK_PREROUTING 0
+#define NF_HOOK_FORWARD 2
 #define NF_HOOK_OUTPUT 3
+#define NF_HOOK_POSTROUTING 4
+
+/* net.ipv4.ip_forward of the namespace the calling thread is in. */
+static bool ns_forwards(void)
+{
+	char buf[8] = "";
+	int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return true;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '1';
+	close(fd);
+	return buf[0] != '0';
+}
+
+/*
+ * The slots of one hook. By default a hook's entry slot is left off where
+ * the probe before it sits right at its entry: PREROUTING comes straight
+ * after the device's tc ingress, and POSTROUTING straight after FORWARD's
+ * (or OUTPUT's) last slot when every packet reaching it crossed one of
+ * those. Its last slot then times the hook from that probe (nf_exit_only_hop):
+ * two runs a packet fewer per node, for the tens of ns of ip_rcv or
+ * ip_output between the two that the hook's time takes in.
+ */
+static unsigned hook_slots(const struct hops_tracer *h, const struct traced_ns *ns, int hook,
+			   bool forwards)
+{
+	unsigned slots = h->nf_slots, entry = 1u << 0 | 1u << NF_CALIBRATION_NEXT;
+	bool after_probe = false;
+
+	if (h->target.nf_detail)
+		return slots;
+	if (hook == NF_HOOK_PREROUTING)
+		after_probe = h->use_tc;
+	else if (hook == NF_HOOK_POSTROUTING)
+		after_probe = (ns->rule_hooks & (1u << NF_HOOK_FORWARD)) || !forwards;
+	return after_probe ? slots & ~entry : slots;
+}
 
 /*
  * The netfilter links of one namespace (the calling thread is in it): the
@@ -295,13 +352,17 @@ static int attach_nf(struct hops_tracer *h, struct traced_ns *ns)
 			return fd;
 		ns->nf_links[ns->nr_nf_links++] = fd;
 	}
+	bool forwards = ns_forwards();
+
 	for (int hook = 0; hook < NF_HOOKS; hook++) {
+		unsigned slots = hook_slots(h, ns, hook, forwards);
+
 		if (!(ns->rule_hooks & (1u << hook)))
 			continue;
 		for (int slot = 0; slot < NF_SLOTS; slot++) {
 			bool calib = slot == NF_CALIBRATION_NEXT && h->calib_slot_apart;
 
-			if (!(h->nf_slots & (1u << slot)))
+			if (!(slots & (1u << slot)))
 				continue;
 			fd = nf_link_create(bpf_program__fd(slot_progs[slot]), NP_NFPROTO_IPV4, hook,
 					    priorities[slot]);
@@ -403,10 +464,14 @@ int hops_attach_in_namespaces(struct hops_tracer *h)
 		for (int n = 0; n < h->nr_ns; n++)
 			detach_nf(&h->ns[n]);
 	} else if (h->use_nf) {
-		hops_note(h, "netfilter", true, "%d slots a hook at the %u hooks where tables work, in %u "
-			  "namespaces%s%s; an origin probe at OUTPUT in %u",
-			  __builtin_popcount(h->nf_slots & ~(h->calib_slot_apart ? 1u << NF_CALIBRATION_NEXT : 0)),
-			  hooks, ruled, h->target.nf_detail ? "" : " (--nf-detail: 9)",
+		unsigned slots = 0;
+
+		for (int n = 0; n < h->nr_ns; n++)
+			slots += h->ns[n].nr_nf_links;
+		hops_note(h, "netfilter", true, "%u slots at the %u hooks where tables work, in %u "
+			  "namespaces (%s)%s; an origin probe at OUTPUT in %u", slots - origins, hooks,
+			  ruled, h->target.nf_detail ? "9 a hook" : "first and last, the last only where "
+			  "the probe before a hook sits at its entry; --nf-detail: 9 a hook",
 			  h->calib_slot_apart ? ", a calibration slot at first" : "", origins);
 	}
 	if (h->use_tc)

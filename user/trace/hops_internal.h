@@ -63,6 +63,7 @@ struct hops_tracer {
 	struct hops_note notes[HOPS_MAX_NOTES];
 	int nr_notes;
 	bool use_tc, use_nf, use_btf_tp, use_sockops;
+	uint64_t softirq_base[2];	/* NET_RX, NET_TX at the last reset */
 	bool tc_flow;			/* tc hops keyed by the flow, not the skb */
 	bool use_xdp;
 	unsigned nf_slots;		/* bit k: slot k attached (now) */
@@ -93,6 +94,7 @@ void hops_note(struct hops_tracer *h, const char *name, bool on, const char *fmt
 int hops_setup_namespaces(struct hops_tracer *h);
 /* Each device's receive count as the kernel keeps it, into rx[device]. */
 void hops_read_kernel_rx(const struct hops_tracer *h, uint64_t *rx);
+void hops_read_softirqs(uint64_t out[2]);
 
 /* hops_attach.c */
 int hops_load_dev_copies(struct hops_tracer *h);

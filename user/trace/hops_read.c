@@ -53,6 +53,42 @@ static void read_nf(struct hops_tracer *h, struct hops_snapshot *s)
 	}
 }
 
+void hops_snapshot_set_switches(struct hops_snapshot *snap, uint64_t voluntary,
+				uint64_t involuntary)
+{
+	snap->counters[CNT_CTX_SWITCHES] = voluntary + involuntary;
+	snap->counters[CNT_CTX_INVOLUNTARY] = involuntary;
+	/* A voluntary switch is a sleep, which a wakeup ends. */
+	snap->counters[CNT_WAKEUPS] = voluntary;
+}
+
+/* NET_RX and NET_TX softirqs run so far, summed over CPUs (/proc/softirqs):
+ * the kernel counts them anyway, so no probe needs to. */
+void hops_read_softirqs(uint64_t out[2])
+{
+	static const char *const rows[2] = { "NET_RX:", "NET_TX:" };
+	char line[4096];
+	FILE *f = fopen("/proc/softirqs", "re");
+
+	out[0] = out[1] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *end;
+
+		while (*p == ' ')
+			p++;
+		for (int r = 0; r < 2; r++) {
+			if (strncmp(p, rows[r], strlen(rows[r])))
+				continue;
+			p += strlen(rows[r]);
+			for (unsigned long long v; (v = strtoull(p, &end, 10)), end != p; p = end)
+				out[r] += v;
+		}
+	}
+	fclose(f);
+}
+
 static void read_counters(struct hops_tracer *h, __u64 *out)
 {
 	for (__u32 i = 0; i < CNT_MAX; i++)
@@ -248,6 +284,9 @@ static void copy_setup(struct hops_tracer *h, struct hops_snapshot *s)
 	s->use_xdp = h->use_xdp;
 	s->use_nf = h->use_nf;
 	s->nf_slots = h->nf_slots;
+	s->fib_on = h->target.fib;
+	s->softirq_on = h->target.softirq;
+	s->switches_given = h->target.switches_given;
 	s->nr_ns = h->nr_ns;
 	for (int n = 0; n < h->nr_ns; n++)
 		snprintf(s->ns_names[n], sizeof(s->ns_names[n]), "%s", h->ns[n].name);
@@ -281,6 +320,13 @@ struct hops_snapshot *hops_snapshot(struct hops_tracer *h)
 	copy_setup(h, s);
 	pthread_mutex_unlock(&h->lock);
 	read_counters(h, s->counters);
+	{
+		uint64_t softirqs[2];
+
+		hops_read_softirqs(softirqs);
+		s->counters[CNT_NET_RX_SOFTIRQS] = softirqs[0] - h->softirq_base[0];
+		s->counters[CNT_NET_TX_SOFTIRQS] = softirqs[1] - h->softirq_base[1];
+	}
 	s->sockops = h->skel->bss->sockops_totals;
 	devs = calloc(h->nr_devs ?: 1, sizeof(*devs));
 	if (devs) {

@@ -393,7 +393,7 @@ static void print_path(const struct hops_snapshot *s, int best)
 				   nf_inside_ns(s, HOP_NS(p->hops[i]),
 						NF_WHERE_HOOK(HOP_WHERE(p->hops[i])), cost) / 1e3);
 		/* FIB lookups made between this hop and the next, per packet. */
-		fib = p->count && i < MAX_PATH_HOPS ? (double)p->fib_after[i] / p->count : 0;
+		fib = s->fib_on && p->count && i < MAX_PATH_HOPS ? (double)p->fib_after[i] / p->count : NAN;
 		out_double("fib_lookups_after", fib >= 0.005 ? "  + %.2f FIB lookups" : NULL, fib);
 		out_text("\n");
 		out_object_end();
@@ -408,10 +408,10 @@ static void print_path(const struct hops_snapshot *s, int best)
 	out_uint("netfilter_hooks", ", %u netfilter hooks", p->nf_hooks);
 	out_double("netfilter_us", " (%.2f us in netfilter)", path_nf_ns(s, p, cost) / 1e3);
 	out_double("netfilter_with_probes_us", NULL, p->count ? p->nf_ns / 1e3 / p->count : NAN);
-	out_double("softirq_passes", ", %.2f softirq passes",
-		   p->count ? (double)p->softirq_passes / p->count : NAN);
-	out_double("fib_lookups", ", %.2f FIB lookups\n",
-		   p->count ? (double)p->fib_lookups / p->count : NAN);
+	out_double("softirq_passes", s->softirq_on ? ", %.2f softirq passes" : NULL,
+		   s->softirq_on && p->count ? (double)p->softirq_passes / p->count : NAN);
+	out_double("fib_lookups", s->fib_on ? ", %.2f FIB lookups\n" : "\n",
+		   s->fib_on && p->count ? (double)p->fib_lookups / p->count : NAN);
 	out_uint("nr_hops", NULL, p->nhops);
 	out_bool("truncated", NULL, p->truncated);
 	out_object_end();
@@ -470,6 +470,12 @@ static void print_fib(const struct hops_snapshot *s)
 	bool any = false;
 
 	out_object_begin("fib");
+	out_bool("counted", NULL, s->fib_on);
+	if (!s->fib_on) {
+		out_text("\nFIB lookups: not counted (--fib counts them, a probe run for each)\n");
+		out_object_end();
+		return;
+	}
 	out_uint("lookups_for_followed_packets", "\nFIB lookups (fib_table_lookup): %llu for "
 		 "followed packets", s->counters[CNT_FIB_LOOKUPS]);
 	out_uint("lookups_other", ", %llu others in the run's namespaces (unfollowed packets, "
@@ -611,10 +617,12 @@ static void print_per_packet(const struct hops_snapshot *s, double per_pkt)
 	out_double("veth_crossings", ", %.2f veth crossings", c[CNT_VETH] * per_pkt);
 	out_double("macvlan_crossings", ", %.2f macvlan crossings", c[CNT_MACVLAN] * per_pkt);
 	out_double("backlog_enqueues", ", %.2f backlog enqueues", c[CNT_BACKLOG] * per_pkt);
-	out_double("softirq_passes", ", %.2f softirq passes", c[CNT_SOFTIRQ_PASSES] * per_pkt);
+	out_double("softirq_passes", s->softirq_on ? ", %.2f softirq passes" : NULL,
+		   s->softirq_on ? c[CNT_SOFTIRQ_PASSES] * per_pkt : NAN);
 	out_double("netfilter_hooks", ", %.2f netfilter hooks", c[CNT_NF_HOOKS] * per_pkt);
 	out_double("netfilter_us", " (%.2f us)", mean_nf_ns(s, nf_probe_cost_ns(s)) / 1e3);
-	out_double("fib_lookups", ", %.2f FIB lookups\n", c[CNT_FIB_LOOKUPS] * per_pkt);
+	out_double("fib_lookups", s->fib_on ? ", %.2f FIB lookups\n" : "\n",
+		   s->fib_on ? c[CNT_FIB_LOOKUPS] * per_pkt : NAN);
 	out_object_end();
 }
 
@@ -623,10 +631,13 @@ static void print_context(const struct hops_snapshot *s, double per_pkt, uint64_
 	const __u64 *c = s->counters;
 
 	out_object_begin("context");
-	out_uint("context_switches", "\nContext switches of the run's tasks: %llu",
+	out_uint("context_switches", s->switches_given ? "\nContext switches of the client's and "
+		 "server's processes (getrusage): %llu" : "\nContext switches of the run's tasks: %llu",
 		 c[CNT_CTX_SWITCHES]);
 	out_uint("involuntary", " (%llu preempted)", c[CNT_CTX_INVOLUNTARY]);
-	out_uint("wakeups", ", wakeups %llu", c[CNT_WAKEUPS]);
+	out_uint("wakeups", s->switches_given ? ", %llu sleeps (each ended by a wakeup)" :
+		 ", wakeups %llu", c[CNT_WAKEUPS]);
+	out_bool("from_getrusage", NULL, s->switches_given);
 	out_double("per_packet", ", %.3f per packet", c[CNT_CTX_SWITCHES] * per_pkt);
 	out_double("per_transaction", ", %.2f per transaction",
 		   transactions ? (double)c[CNT_CTX_SWITCHES] / transactions : NAN);
@@ -657,12 +668,13 @@ static void print_drops(const struct hops_snapshot *s)
 static void print_sockops(const struct sockops_stats *so)
 {
 	out_object_begin("sock_ops");
-	out_uint("rtt_samples", "TCP (sock_ops): %llu RTT samples", so->rtt_samples);
+	out_uint("rtt_samples", "TCP: %llu RTT samples (the receiving socket's srtt at each "
+		 "followed segment)", so->rtt_samples);
 	out_double("rtt_mean_us", ", mean srtt %.1f us",
 		   so->rtt_samples ? (double)so->rtt_sum_us / so->rtt_samples : NAN);
 	out_uint("rtt_min_us", ", min %llu", so->rtt_min_us);
 	out_uint("rtt_max_us", ", max %llu", so->rtt_max_us);
-	out_uint("retransmits", "; retransmits %llu", so->retransmits);
+	out_uint("retransmits", "; sock_ops: retransmits %llu", so->retransmits);
 	out_uint("rto_expired", ", RTO expiries %llu", so->rto_expired);
 	out_uint("established", "; connections established %llu", so->established);
 	out_uint("state_changes", ", state changes %llu\n", so->state_changes);
@@ -820,13 +832,13 @@ int hops_summarize(const struct hops_snapshot *snap, struct hops_summary *sum)
 		sum->valid = true;
 		sum->hops = p->nhops;
 		sum->veth = p->veth - wire - wire_xdp;
-		sum->fib_lookups = (double)p->fib_lookups / p->count;
+		sum->fib_lookups = snap->fib_on ? (double)p->fib_lookups / p->count : NAN;
 		sum->macvlan = p->macvlan;
 		sum->backlog = p->backlog - wire;
 		sum->wire_backlog = wire;
 		sum->nf_hooks = p->nf_hooks;
 		sum->nf_us = path_nf_ns(snap, p, nf_probe_cost_ns(snap)) / 1e3;
-		sum->softirq_passes = (double)p->softirq_passes / p->count;
+		sum->softirq_passes = snap->softirq_on ? (double)p->softirq_passes / p->count : NAN;
 		sum->path_us = path_corrected_ns(snap, p) / 1e3;
 		sum->raw_path_us = path_raw_ns(p) / 1e3;
 	}

@@ -96,6 +96,9 @@ struct hops_snapshot {
 	bool all_paths;
 	bool use_tc, tc_flow, use_xdp, use_nf;
 	unsigned nf_slots;		/* bit k: netfilter slot k attached */
+	bool fib_on;			/* FIB lookups counted (--fib) */
+	bool softirq_on;		/* softirq passes counted (--softirq) */
+	bool switches_given;		/* context switches from the caller's getrusage */
 	char ns_names[MAX_NETNS][64];	/* by netns index - 1 */
 	int nr_ns;
 	struct hops_device devs[HOPS_MAX_DEVS];

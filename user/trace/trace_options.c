@@ -29,6 +29,12 @@ const struct cli_option trace_hop_options[] = {
 	{ "nf-detail", 0, CLI_FLAG, CLI_FIELD(struct hops_target, nf_detail),
 	  .help = "time every netfilter table apart (9 slots a hook, not\n"
 		  "2 timing the tables as one; more probe cost)" },
+	{ "fib", 0, CLI_FLAG, CLI_FIELD(struct hops_target, fib),
+	  .help = "count the FIB lookups each hop makes (off by default:\n"
+		  "a tracepoint run for every lookup, 4 a calico packet)" },
+	{ "softirq", 0, CLI_FLAG, CLI_FIELD(struct hops_target, softirq),
+	  .help = "count the softirq passes each packet takes (off by\n"
+		  "default: 2 tracepoint runs for every softirq of the machine)" },
 	{ "no-tc", 0, CLI_FLAG, CLI_FIELD(struct hops_target, no_tc),
 	  .help = "leave the tc probes off" },
 	{ "no-netfilter", 0, CLI_FLAG, CLI_FIELD(struct hops_target, no_netfilter),
@@ -85,6 +91,8 @@ void trace_hop_defaults(struct hops_target *t)
 	t->all_paths = false;
 	t->duty = 0;
 	t->nf_detail = false;
+	t->fib = false;
+	t->softirq = false;
 	t->no_tc = false;
 	t->no_netfilter = false;
 	t->tc_key = TC_KEY_AUTO;
