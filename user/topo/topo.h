@@ -200,6 +200,10 @@ int topo_down(struct topo *t);
  * -EEXIST (with a message) when run is NULL and there are several.
  */
 int topo_load(const char *run, struct topo *t);
+/* The "rules:" line of `topo show` and of the run report (text and JSON
+ * "rules"): what the nodes' rulesets hold, kube-proxy's for the cluster's
+ * services and pods and the datapath's own. */
+void topo_print_rules(const struct topo *t);
 /* Namespaces, devices, addresses, routes, rule counts, BPF programs, counters, hops. */
 int topo_show(struct topo *t);
 /* Re-reads the devices of every namespace of the topology into t->devs. */
