@@ -202,7 +202,10 @@ bool topo_uses_socket_lb(const struct topo *t)
 
 bool topo_runs_kube_proxy(const struct topo *t)
 {
-	return t->ops->kube_proxy && !t->opts.socket_lb &&
+	/* From the options alone: a report's topology has no ops. */
+	const struct topo_cni_ops *ops = topo_ops(t->opts.cni);
+
+	return ops && ops->kube_proxy && !t->opts.socket_lb &&
 	       (t->opts.services || t->opts.target_service);
 }
 

@@ -237,8 +237,7 @@ int topo_node_rules(const struct topo *t, int node, struct ipt_ruleset *rs,
 void topo_print_rules(const struct topo *t)
 {
 	const struct topo_cni_ops *ops = topo_ops(t->opts.cni);
-	bool kube_proxy = ops && ops->kube_proxy && !t->opts.socket_lb &&
-			  (t->opts.services || t->opts.target_service);
+	bool kube_proxy = topo_runs_kube_proxy(t);
 	unsigned kube_rules = 0;
 
 	if (kube_proxy && t->ops) {
@@ -254,7 +253,7 @@ void topo_print_rules(const struct topo *t)
 	out_uint("services", kube_proxy ? "rules: kube-proxy %" PRIu64 " services" : NULL,
 		 t->opts.services + (kube_proxy && t->opts.target_service));
 	out_uint("nodeports", kube_proxy ? " (NodePort %" PRIu64 ")" : NULL,
-		 t->opts.services / NODEPORT_EVERY);
+		 kube_proxy_nodeports(t));
 	out_uint("pods_per_node", kube_proxy ? ", %" PRIu64 " pods per node" : NULL, t->opts.pods);
 	out_uint("kube_proxy_rules", kube_proxy && kube_rules ? ", %" PRIu64 " rules per node" : NULL,
 		 kube_rules);
