@@ -98,14 +98,22 @@ EOF
 
 # run_setup ROUND NAME OPTIONS...: the workload sets of one setup; figures
 # into $FIGURES. A run that fails leaves its figures out (shown as "-").
+# A run id of its own for every run, so that what a failed run left behind
+# (it is removed at once) never stops the next one.
+RUN_SEQ=0
 run_set() { # ROUND NAME TAG ARGS...
-	local round=$1 name=$2 tag=$3 json
+	local round=$1 name=$2 tag=$3 json id
 	shift 3
 	json=$OUT/$round-$name-$tag.json
-	if ! flock "$LOCK" "$NETPROF" run --run "bs$$-$round" "$@" -d "$DURATION" --warmup "$WARMUP" \
-		--link-rate 10gbit --no-trace --no-profile --json --results "$OUT/results" \
-		>"$json" 2>"$json.err"; then
-		echo "  $name $tag: run failed: $(tail -1 "$json.err")" >&2
+	RUN_SEQ=$((RUN_SEQ + 1))
+	id=bs$$-$RUN_SEQ
+	# Clean figures: no hop tracer, no function timing, no sampler.
+	if ! flock "$LOCK" "$NETPROF" run --run "$id" "$@" -d "$DURATION" --warmup "$WARMUP" \
+		--link-rate 10gbit --no-trace --func-probe off --no-profile --json \
+		--results "$OUT/results" >"$json" 2>"$json.err"; then
+		echo "  $name $tag (run $id): failed: $(grep -m1 -E 'warning|error' "$json.err" ||
+			tail -1 "$json.err")" >&2
+		flock "$LOCK" "$NETPROF" topo down --run "$id" >/dev/null 2>&1 || true
 		return 0
 	fi
 	jq -r --arg r "$round" --arg n "$name" --arg tag "$tag" '.workloads[] |

@@ -10,10 +10,12 @@
  *                     macvlan also the pods' L2 segment (pods .11, .12, ...)
  *   198.18.3.0/24     macvlan --subnets 2: node2's segment (gateway .254 on both)
  *   198.18.N.0/24     the pod block of node N (N = 1, 2) for calico and cilium:
- *                     .1 cilium_host (router IP), .2 .. real pods, .10 .. the
- *                     emulated pods that only exist in the ruleset (--pods)
+ *                     .1 cilium_host (router IP), .2 .. real pods; on every
+ *                     datapath .10 .. the emulated pods (--pods) that exist
+ *                     only in rules (Calico's endpoints, kube-proxy's
+ *                     service endpoints): nothing is sent to them
  *   198.19.0.10:80    the ClusterIP of the server pod (--target service)
- *   198.19.1.0/16..   --services N filler ClusterIPs
+ *   198.19.1.0/16..   --services N filler ClusterIPs (kube-proxy's, or socket-LB's)
  *
  * Everything here runs as root and only inside netprof's own namespaces.
  */
