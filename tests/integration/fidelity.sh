@@ -1,7 +1,10 @@
 # Placement and the wire (issue #14): each node's CPUs hold for its pods'
 # threads and its wire end's NAPI thread, the wire receives through NAPI
 # (threads that work under a stream) unless --wire backlog, --link-rate caps
-# a stream, and bad values build nothing. Runs are named netprof-fd<pid>-*.
+# a stream, and bad values build nothing. The nodes carry a real node's
+# rules: kube-proxy's chains are crossed on host and cilium-legacy, absent on
+# cilium, and --services 0 --pods 0 leaves bare nodes. Runs are named
+# netprof-fd<pid>-*.
 source "$(dirname "$0")/../lib.sh"
 
 RUN_PREFIX="fd$$"
@@ -240,6 +243,113 @@ test_bad_values_exit_2_and_build_nothing() {
 		expect_rc 2 "$NETPROF" topo up --cni calico --run "$run" $bad
 		expect_lines 1 "$T_OUT" "topo up $bad"
 		[ -z "$(ip netns list | grep "^netprof-$run-" || true)" ] || fail "$bad built namespaces"
+	done
+}
+
+# kube_packets NS TABLE: packets counted by the rules of TABLE in NS that sit
+# in a KUBE-* chain or jump to one.
+kube_packets() {
+	ip netns exec "$1" iptables-legacy-save -c -t "$2" |
+		sed -n 's/^\[\([0-9]*\):[0-9]*\] /\1 /p' |
+		awk '/ -A KUBE-| -j KUBE-/ { s += $1 } END { print s + 0 }'
+}
+# rule_packets NS TABLE RULE: the packet count of the rule that ends with RULE.
+rule_packets() {
+	ip netns exec "$1" iptables-legacy-save -c -t "$2" | grep -F -- "$3" |
+		sed -n 's/^\[\([0-9]*\):.*/\1/p' | head -1
+}
+# iperf_second SERVER_NS CLIENT_NS DST: one second of TCP from CLIENT_NS to DST:5201.
+iperf_second() {
+	ip netns exec "$1" timeout 15 iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+	t_defer kill $!
+	for _ in $(seq 50); do
+		ip netns exec "$1" ss -Htln 'sport = :5201' | grep -q . && break
+		sleep 0.1
+	done
+	ip netns exec "$2" timeout 15 iperf3 -c "$3" -p 5201 -t 1 >/dev/null || fail "no stream to $3"
+}
+
+test_host_run_crosses_kube_proxy_chains() {
+	need_root; need_cmd jq; need_cmd iperf3; need_cmd conntrack
+	local run="$RUN_PREFIX-$T_SEQ" n1 n2 nat1 nat2 in1 in2 all1 all2
+	topo_up "$run" --cni host
+	n1="netprof-$run-node1"
+	n2="netprof-$run-node2"
+	# The default cluster, as show and the run report state it.
+	expect_eq "$(echo "$SHOW" | jq -r .rules.kube_proxy)" true "kube-proxy on host nodes"
+	expect_eq "$(echo "$SHOW" | jq -r .rules.services)" 100 "services"
+	expect_eq "$(echo "$SHOW" | jq -r .rules.nodeports)" 10 "NodePort services"
+	expect_eq "$(echo "$SHOW" | jq -r .rules.pods_per_node)" 30 "pods per node"
+	for ns in "$n1" "$n2"; do
+		expect_eq "$(ip netns exec "$ns" iptables-legacy-save -t nat | grep -c -- '-A KUBE-SERVICES -d 198.19.')" 100 "$ns ClusterIP rules"
+		expect_eq "$(ip netns exec "$ns" iptables-legacy-save -t nat | grep -c -- '-A KUBE-NODEPORTS -p tcp')" 10 "$ns NodePort rules"
+		ip netns exec "$ns" iptables-legacy-save -t nat | grep -q -- '-j MASQUERADE --random-fully' ||
+			fail "$ns has no kube-proxy masquerade"
+	done
+	nat1=$(rule_packets "$n1" nat '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES')
+	in1=$(rule_packets "$n2" filter '-A INPUT -m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS')
+	all1=$(kube_packets "$n2" filter)
+	iperf_second "$n2" "$n1" 198.18.0.2
+	nat2=$(rule_packets "$n1" nat '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES')
+	in2=$(rule_packets "$n2" filter '-A INPUT -m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS')
+	all2=$(kube_packets "$n2" filter)
+	# New connections (iperf3's control and data) walk nat KUBE-SERVICES on
+	# the sender; every packet the receiver takes in crosses KUBE-NODEPORTS.
+	[ "$nat2" -ge $((nat1 + 2)) ] || fail "node1's nat OUTPUT -> KUBE-SERVICES did not count the new connections ($nat1 -> $nat2)"
+	[ "$in2" -gt $((in1 + 1000)) ] || fail "node2's INPUT -> KUBE-NODEPORTS did not count the stream ($in1 -> $in2)"
+	[ "$all2" -gt "$all1" ] || fail "node2's KUBE-* filter counters did not move ($all1 -> $all2)"
+	ip netns exec "$n2" conntrack -L 2>/dev/null | grep -q "src=198.18.0.1 dst=198.18.0.2 .*dport=5201" ||
+		fail "node2's conntrack has no entry for the stream"
+}
+
+test_cilium_crosses_no_kube_proxy_chain() {
+	need_root; need_cmd jq; need_cmd iperf3
+	local run="$RUN_PREFIX-$T_SEQ" ns f1 f2
+	topo_up "$run" --cni cilium
+	expect_eq "$(echo "$SHOW" | jq -r .rules.kube_proxy)" false "kube-proxy on cilium nodes"
+	for ns in node1 node2; do
+		ip netns exec "netprof-$run-$ns" iptables-legacy-save | grep -q 'KUBE-' &&
+			fail "cilium's $ns has KUBE-* chains"
+	done
+	iperf_second "netprof-$run-pod-b" "netprof-$run-pod-a" 198.18.2.2
+	for ns in node1 node2; do
+		ip netns exec "netprof-$run-$ns" iptables-legacy-save | grep -q 'KUBE-' &&
+			fail "cilium's $ns has KUBE-* chains after traffic"
+	done
+	# The contrast: cilium-legacy keeps kube-proxy, and the new connections
+	# of its pods walk the node's nat PREROUTING -> KUBE-SERVICES (Cilium's
+	# feeder accepts them in FORWARD ahead of KUBE-FORWARD, as on a node
+	# where Cilium prepends its rules).
+	run="$RUN_PREFIX-$T_SEQ-l"
+	topo_up "$run" --cni cilium-legacy
+	expect_eq "$(echo "$SHOW" | jq -r .rules.kube_proxy)" true "kube-proxy on cilium-legacy nodes"
+	f1=$(rule_packets "netprof-$run-node1" nat '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES')
+	iperf_second "netprof-$run-pod-b" "netprof-$run-pod-a" 198.18.2.2
+	f2=$(rule_packets "netprof-$run-node1" nat '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES')
+	[ "$f2" -ge $((f1 + 2)) ] || fail "cilium-legacy's node1 nat PREROUTING -> KUBE-SERVICES did not count the new connections ($f1 -> $f2)"
+}
+
+test_no_services_no_pods_gives_bare_nodes() {
+	need_root; need_cmd jq
+	local run="$RUN_PREFIX-$T_SEQ" ns
+	topo_up "$run" --cni host --services 0 --pods 0
+	expect_eq "$(echo "$SHOW" | jq -r .rules.kube_proxy)" false "kube-proxy with --services 0"
+	for ns in node1 node2; do
+		expect_eq "$(ip netns exec "netprof-$run-$ns" iptables-legacy-save | grep -c '^-A' || true)" 0 "rules in the bare $ns"
+		expect_eq "$(ip netns exec "netprof-$run-$ns" iptables-nft-save 2>/dev/null | grep -c '^-A' || true)" 0 "nft rules in the bare $ns"
+	done
+	# Calico's bare node: felix's chains only.
+	run="$RUN_PREFIX-$T_SEQ-c"
+	topo_up "$run" --cni calico --services 0 --pods 0
+	ip netns exec "netprof-$run-node1" iptables-legacy-save | grep -q 'KUBE-' && fail "KUBE-* chains on calico --services 0"
+	ip netns exec "netprof-$run-node1" iptables-legacy-save | grep -q 'cali-FORWARD' || fail "no Calico chains"
+}
+
+test_help_states_the_cluster_defaults() {
+	local cmd
+	for cmd in run topo; do
+		"$NETPROF" $cmd -h | grep -q -- '--pods N .*default 30' || fail "'netprof $cmd -h' does not state --pods' default"
+		"$NETPROF" $cmd -h | grep -q -- '--services N .*default 100' || fail "'netprof $cmd -h' does not state --services' default"
 	done
 }
 

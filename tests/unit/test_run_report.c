@@ -7,6 +7,7 @@
 
 #include "lib/output.h"
 #include "run/run_report.h"
+#include "topo/topo_impl.h"
 #include "assert_text.h"
 #include "test.h"
 
@@ -35,7 +36,15 @@ static bool build(void)
 	config.trace = false;
 	memset(&result, 0, sizeof(result));
 	t->opts.cni = TOPO_CNI_CALICO;
+	t->ops = topo_ops(TOPO_CNI_CALICO);
+	/* The default cluster: kube-proxy's 100 services over 30 pods a node. */
+	t->opts.services = 100;
+	t->opts.pods = 30;
 	snprintf(t->opts.run, sizeof(t->opts.run), "calico-1a2b");
+	snprintf(t->nodes[0], sizeof(t->nodes[0]), "netprof-calico-1a2b-node1");
+	snprintf(t->nodes[1], sizeof(t->nodes[1]), "netprof-calico-1a2b-node2");
+	snprintf(t->client.node_netns, sizeof(t->client.node_netns), "%s", t->nodes[0]);
+	snprintf(t->server.node_netns, sizeof(t->server.node_netns), "%s", t->nodes[1]);
 	snprintf(t->client.ip_str, sizeof(t->client.ip_str), "10.1.0.2");
 	snprintf(t->client.netns, sizeof(t->client.netns), "netprof-calico-1a2b-client");
 	snprintf(t->server.ip_str, sizeof(t->server.ip_str), "10.1.1.2");
@@ -133,6 +142,7 @@ TEST(run_report_text)
 		  "client 10.1.0.2 (netprof-calico-1a2b-client) -> server 10.1.1.2 "
 		  "(netprof-calico-1a2b-server), dialed 10.1.1.2:5201\n"
 		  "nodes: node1 on CPU 0, node2 on CPU 1; client on 0, server on 1; wire: napi (a NIC's receive: GRO, NAPI threads napi/eth0-8193 on 0 napi/eth0-8194 on 1), capped at 10gbit\n"
+		  "rules: kube-proxy 100 services (NodePort 10), 30 pods per node, 850 rules per node; Calico's felix chains, 0 policies\n"
 		  "\n"
 		  "== pingpong ==\n", "header");
 	ASSERT_BLOCK(text,
@@ -159,7 +169,7 @@ TEST(run_report_text)
 	free(text);
 	result.partial = true;
 	text = render(false);
-	ASSERT_BLOCK(text, "capped at 10gbit\nPARTIAL RUN: yes\n", "a partial run says so");
+	ASSERT_BLOCK(text, "0 policies\nPARTIAL RUN: yes\n", "a partial run says so");
 	free(text);
 }
 
@@ -171,8 +181,10 @@ TEST(run_report_json)
 		return;
 	text = render(true);
 	ASSERT_BLOCK(text, "  \"port\": 5201,\n  \"nodes\": {\n    \"node1_cpus\": \"0\",\n", "header");
-	ASSERT_BLOCK(text, "    \"link_rate_bit_s\": 10000000000\n  },\n  \"partial\": false,\n"
-		     "  \"workloads\": [\n", "the nodes, then the workloads");
+	ASSERT_BLOCK(text, "    \"link_rate_bit_s\": 10000000000\n  },\n  \"rules\": {\n"
+		     "    \"kube_proxy\": true,\n", "the nodes, then the rules");
+	ASSERT_BLOCK(text, "    \"policies\": 0\n  },\n  \"partial\": false,\n"
+		     "  \"workloads\": [\n", "the rules, then the workloads");
 	ASSERT_BLOCK(text, "        \"folded\": \"results/calico-1a2b/stacks-1-pingpong.folded\",\n"
 		  "        \"samples_per\": \"transaction\",\n"
 		  "        \"categories\": [\n", "pingpong's denominator");
@@ -209,6 +221,7 @@ TEST(run_report_overhead)
 		"netprof run: calico, cross-node, to a pod (run calico-1a2b)\n"
 		"client 10.1.0.2 (netprof-calico-1a2b-client) -> server 10.1.1.2 (netprof-calico-1a2b-server), dialed 10.1.1.2:5201\n"
 		"nodes: node1 on CPU 0, node2 on CPU 1; client on 0, server on 1; wire: napi (a NIC's receive: GRO, NAPI threads napi/eth0-8193 on 0 napi/eth0-8194 on 1), capped at 10gbit\n"
+		"rules: kube-proxy 100 services (NodePort 10), 30 pods per node, 850 rules per node; Calico's felix chains, 0 policies\n"
 		"\n"
 		"== pingpong ==\n"
 		"Probe overhead (transactions/s, mean of 3 alternating rounds): without probes 10000.00, with 9000.00, ratio 0.900\n"
@@ -248,6 +261,15 @@ TEST(run_report_overhead)
 		"      }\n"
 		"    ],\n"
 		"    \"link_rate_bit_s\": 10000000000\n"
+		"  },\n"
+		"  \"rules\": {\n"
+		"    \"kube_proxy\": true,\n"
+		"    \"services\": 100,\n"
+		"    \"nodeports\": 10,\n"
+		"    \"pods_per_node\": 30,\n"
+		"    \"kube_proxy_rules\": 850,\n"
+		"    \"cni_rules\": \"Calico's felix chains\",\n"
+		"    \"policies\": 0\n"
 		"  },\n"
 		"  \"partial\": false,\n"
 		"  \"workloads\": [\n"

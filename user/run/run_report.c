@@ -174,6 +174,7 @@ void run_report_print(const struct run_report *r)
 	out_string("dialed", ", dialed %s", t->dst_str);
 	out_uint("port", ":%llu\n", t->dst_port);
 	print_nodes(t);
+	topo_print_rules(t);
 	out_bool("partial", res->partial ? "PARTIAL RUN: %s\n" : NULL, res->partial);
 	out_array_begin("workloads");
 	for (int i = 0; i < res->nr_workloads; i++)

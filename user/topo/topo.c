@@ -72,6 +72,10 @@ void topo_opts_defaults(struct topo_opts *o)
 	o->cni = TOPO_CNI_CALICO;
 	o->mtu = 1500;
 	o->subnets = 1;
+	/* A small real cluster (topo_options_help); --services 0 --pods 0
+	 * leaves bare nodes. */
+	o->services = 100;
+	o->pods = 30;
 	snprintf(o->iptables, sizeof(o->iptables), "legacy");
 }
 
@@ -137,18 +141,13 @@ int topo_opts_check(const struct topo_opts *o)
 			    "macvlan); %s's ClusterIPs are kube-proxy NAT", cni);
 		return -EINVAL;
 	}
-	if ((o->pods || o->policies) && !ops->calico_rules) {
-		usage_error("topo: --pods and --policies size Calico's ruleset; --cni %s has none "
+	if (o->policies && !ops->calico_rules) {
+		usage_error("topo: --policies applies to Calico's ruleset; --cni %s has none "
 			    "(use calico or sidecar)", cni);
 		return -EINVAL;
 	}
 	if (topo_opts_check_cpus("topo", o))
 		return -EINVAL;
-	if (o->services && !o->target_service) {
-		usage_error("topo: --services %u adds filler ClusterIPs: it needs --target service",
-			    o->services);
-		return -EINVAL;
-	}
 	return ops->check ? ops->check(o) : 0;
 }
 
@@ -267,8 +266,7 @@ int topo_load_node_rules(struct topo *t)
 		struct strbuf sets = {};
 
 		rs_init(&rs);
-		if (t->ops->node_rules)
-			err = t->ops->node_rules(t, node, &rs, &sets);
+		err = topo_node_rules(t, node, &rs, &sets);
 		/* The rules match on the sets: they go first. */
 		if (!err && sets.len) {
 			char out[512], line[256];

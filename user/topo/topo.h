@@ -10,10 +10,12 @@
  *                     macvlan also the pods' L2 segment (pods .11, .12, ...)
  *   198.18.3.0/24     macvlan --subnets 2: node2's segment (gateway .254 on both)
  *   198.18.N.0/24     the pod block of node N (N = 1, 2) for calico and cilium:
- *                     .1 cilium_host (router IP), .2 .. real pods, .10 .. the
- *                     emulated pods that only exist in the ruleset (--pods)
+ *                     .1 cilium_host (router IP), .2 .. real pods; on every
+ *                     datapath .10 .. the emulated pods (--pods) that exist
+ *                     only in rules (Calico's endpoints, kube-proxy's
+ *                     service endpoints): nothing is sent to them
  *   198.19.0.10:80    the ClusterIP of the server pod (--target service)
- *   198.19.1.0/16..   --services N filler ClusterIPs
+ *   198.19.1.0/16..   --services N filler ClusterIPs (kube-proxy's, or socket-LB's)
  *
  * Everything here runs as root and only inside netprof's own namespaces.
  */
@@ -200,6 +202,10 @@ int topo_down(struct topo *t);
  * -EEXIST (with a message) when run is NULL and there are several.
  */
 int topo_load(const char *run, struct topo *t);
+/* The "rules:" line of `topo show` and of the run report (text and JSON
+ * "rules"): what the nodes' rulesets hold, kube-proxy's for the cluster's
+ * services and pods and the datapath's own. */
+void topo_print_rules(const struct topo *t);
 /* Namespaces, devices, addresses, routes, rule counts, BPF programs, counters, hops. */
 int topo_show(struct topo *t);
 /* Re-reads the devices of every namespace of the topology into t->devs. */

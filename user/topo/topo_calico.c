@@ -82,11 +82,12 @@ static void calico_node_hops(struct topo *t, const char *node, const char *in_de
 			     t->server.ip_str);
 	else
 		topo_add_hop(t, node, in_dev, "mangle PREROUTING (cali-PREROUTING: ESTABLISHED "
-			     "ACCEPT)%s", topo_uses_kube_proxy(t) ? "; nat only for NEW flows" : "");
+			     "ACCEPT)%s", topo_runs_kube_proxy(t) ? "; nat KUBE-SERVICES only for NEW "
+			     "flows" : "");
 	topo_add_hop(t, node, "", "FIB lookup: forward; filter FORWARD -> cali-FORWARD -> %s%s",
-		     chain_walk, topo_uses_kube_proxy(t) ? " (KUBE-FORWARD after it)" : "");
+		     chain_walk, topo_runs_kube_proxy(t) ? " (KUBE-FORWARD after it)" : "");
 	topo_add_hop(t, node, "", "mangle/nat POSTROUTING (cali-POSTROUTING%s)",
-		     topo_uses_kube_proxy(t) ? ", KUBE-POSTROUTING" : "");
+		     topo_runs_kube_proxy(t) ? ", KUBE-POSTROUTING" : "");
 }
 
 void calico_hops(struct topo *t, bool sidecar)
@@ -127,11 +128,7 @@ int calico_node_rules(const struct topo *t, int node, struct ipt_ruleset *rs,
 {
 	int err = calico_ipsets_build(t, node, ipsets);
 
-	if (!err)
-		err = calico_rules_build(t, node, rs);
-	if (!err && topo_uses_kube_proxy(t))
-		err = kube_proxy_rules_build(t, rs);
-	return err;
+	return err ? err : calico_rules_build(t, node, rs);
 }
 
 static void calico_hops_plain(struct topo *t)
@@ -146,6 +143,7 @@ const struct topo_cni_ops topo_calico_ops = {
 	.veth_prefix = "cali",
 	.calico_rules = true,
 	.kube_proxy = true,
+	.cni_rules = "Calico's felix chains",
 	.build = calico_build_pods,
 	.node_rules = calico_node_rules,
 	.hops = calico_hops_plain,

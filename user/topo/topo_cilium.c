@@ -6,7 +6,8 @@
  * cilium_dp.h's tc programs do the routing: with host-routing the packet
  * never meets the node's netfilter; legacy hands it to the host stack.
  * The nodes carry Cilium's own small iptables set (CILIUM_FORWARD etc.), so
- * that "FORWARD saw nothing" is a measurement, not an empty table.
+ * that "FORWARD saw nothing" is a measurement, not an empty table; legacy
+ * also kube-proxy's (topo_services.c), cilium none (socket-LB replaces it).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -152,8 +153,10 @@ static void cilium_counters(struct topo *t, struct json_writer *w)
 static void cilium_hops(struct topo *t)
 {
 	const struct topo_endpoint *c = &t->client, *s = &t->server;
+	bool kube = topo_runs_kube_proxy(t);
+	char nat[96] = "";
 
-	if (t->opts.target_service)
+	if (topo_uses_socket_lb(t))
 		topo_add_hop(t, c->netns, "", "connect(%s:%u): cgroup/connect4 socket-LB rewrites it "
 			     "to %s:%u (no DNAT on any packet)", t->vip_str, t->vip_port, s->ip_str,
 			     t->server_port);
@@ -161,14 +164,19 @@ static void cilium_hops(struct topo *t)
 	if (is_legacy(t)) {
 		topo_add_hop(t, c->node_netns, c->host_ifname, "tc ingress cil_from_container: "
 			     "TC_ACT_OK to the host stack");
-		topo_add_hop(t, c->node_netns, c->host_ifname, "ip_rcv: raw/mangle PREROUTING "
-			     "(CILIUM_PRE_*), conntrack, FIB lookup, filter FORWARD -> CILIUM_FORWARD, "
-			     "POSTROUTING");
+		if (topo_uses_kube_proxy(t))
+			snprintf(nat, sizeof(nat), ", nat KUBE-SERVICES -> KUBE-SEP-* DNAT to %s "
+				 "(first packet)", s->ip_str);
+		else if (kube)
+			snprintf(nat, sizeof(nat), ", nat KUBE-SERVICES: NEW only");
+		topo_add_hop(t, c->node_netns, c->host_ifname, "ip_rcv: PREROUTING (CILIUM_PRE_*%s), "
+			     "conntrack, FIB, FORWARD -> CILIUM_FORWARD%s, POSTROUTING", nat,
+			     kube ? " (ACCEPTs before KUBE-FORWARD)" : "");
 		if (!t->opts.same_node) {
 			topo_add_hop(t, c->node_netns, "eth0", "veth xmit over the wire: %s", topo_wire_hop(t));
 			topo_add_hop(t, s->node_netns, "eth0", "tc ingress cil_from_netdev: TC_ACT_OK; "
-				     "ip_rcv, PREROUTING, conntrack, FIB, FORWARD -> CILIUM_FORWARD, "
-				     "POSTROUTING");
+				     "ip_rcv, PREROUTING%s, conntrack, FIB, FORWARD -> CILIUM_FORWARD, "
+				     "POSTROUTING", kube ? " (nat KUBE-SERVICES: NEW only)" : "");
 		}
 		topo_add_hop(t, s->node_netns, s->host_ifname, "route %s/32 dev %s: veth xmit into "
 			     "the pod: backlog enqueue", s->ip_str, s->host_ifname);
@@ -198,14 +206,21 @@ static void cilium_hops(struct topo *t)
 	.hops = cilium_hops,				\
 	.counters = cilium_counters
 
+/* With host-routing Cilium replaces kube-proxy (socket-LB); the legacy
+ * setup of Cilium's benchmark keeps kube-proxy, so --socket-lb is its
+ * choice. */
 const struct topo_cni_ops topo_cilium_ops = {
 	.name = "cilium",
 	.summary = "lxc* veths, tc BPF host-routing (fib_lookup, redirect_neigh/peer), socket-LB",
+	.cni_rules = "Cilium's feeder chains",
 	CILIUM_OPS,
 };
 
 const struct topo_cni_ops topo_cilium_legacy_ops = {
 	.name = "cilium-legacy",
-	.summary = "lxc* veths, tc BPF hands packets to the host stack and netfilter, socket-LB",
+	.summary = "lxc* veths, tc BPF hands packets to the host stack and netfilter, kube-proxy "
+		   "(or --socket-lb)",
+	.kube_proxy = true,
+	.cni_rules = "Cilium's feeder chains",
 	CILIUM_OPS,
 };

@@ -199,3 +199,22 @@ bool topo_uses_socket_lb(const struct topo *t)
 	return t->opts.target_service && t->ops->socket_lb &&
 	       (t->opts.socket_lb || !t->ops->kube_proxy);
 }
+
+bool topo_runs_kube_proxy(const struct topo *t)
+{
+	/* From the options alone: a report's topology has no ops. */
+	const struct topo_cni_ops *ops = topo_ops(t->opts.cni);
+
+	return ops && ops->kube_proxy && !t->opts.socket_lb &&
+	       (t->opts.services || t->opts.target_service);
+}
+
+unsigned topo_emulated_pods(const struct topo *t, int node)
+{
+	unsigned real = 0;
+
+	if (t->ops->has_pods)
+		real = (topo_node_index(t, t->client.node_netns) == node) +
+		       (topo_node_index(t, t->server.node_netns) == node);
+	return t->opts.pods > real ? t->opts.pods - real : 0;
+}

@@ -20,9 +20,17 @@ struct topo_cni_ops {
 	const char *summary;
 	bool has_pods;		/* false: the node namespaces are the endpoints */
 	const char *veth_prefix;	/* of the pods' host-side veths; NULL: no veths */
-	bool calico_rules;	/* node_rules is Calico's: --pods and --policies size it */
-	bool kube_proxy;	/* a ClusterIP is kube-proxy NAT (unless --socket-lb) */
+	bool calico_rules;	/* node_rules is Calico's: --policies applies to it */
+	/*
+	 * The real datapath runs kube-proxy (iptables mode): both nodes carry
+	 * its ruleset for the cluster's --services (unless --socket-lb), and
+	 * a ClusterIP is kube-proxy NAT. False: kube-proxy replacement.
+	 */
+	bool kube_proxy;
 	bool socket_lb;		/* a ClusterIP is socket-LB (always, or with --socket-lb) */
+	/* The datapath's own host rules, for reports ("Calico's felix chains");
+	 * NULL when it has none. */
+	const char *cni_rules;
 	/* Datapath-specific option checks (one usage_error line, -EINVAL). */
 	int (*check)(const struct topo_opts *o);
 	/* Pods and their links; the nodes and the wire exist already. */
@@ -109,15 +117,32 @@ int topo_add_pod_veth(struct topo *t, const struct topo_endpoint *ep, const char
 /* How a ClusterIP is served: kube-proxy NAT or socket-LB (or neither). */
 bool topo_uses_kube_proxy(const struct topo *t);
 bool topo_uses_socket_lb(const struct topo *t);
+/* The nodes carry kube-proxy's ruleset: a kube-proxy datapath without
+ * --socket-lb, with services to hold (--services, or the measured one). */
+bool topo_runs_kube_proxy(const struct topo *t);
+/*
+ * The emulated pods of node `node` (--pods per node, less the real ones
+ * there): pod i is 198.18.<node+1>.<10+i>. They exist only as addresses in
+ * rules (Calico's endpoints, kube-proxy's service endpoints): nothing is
+ * ever sent to them.
+ */
+unsigned topo_emulated_pods(const struct topo *t, int node);
 
 /* ---- rule generators ---- */
 /* Calico's ruleset for node `node` (0/1), with the real pods' host veths. */
 int calico_rules_build(const struct topo *t, int node, struct ipt_ruleset *rs);
 /* ipsets Calico's rules refer to, for `ipset restore` (created before rules). */
 int calico_ipsets_build(const struct topo *t, int node, struct strbuf *sb);
-/* kube-proxy's iptables NAT for the target and the filler services. */
+/* kube-proxy's iptables (nat and filter) for the filler services and the
+ * measured one, as on every node of the cluster. */
 int kube_proxy_rules_build(const struct topo *t, struct ipt_ruleset *rs);
-/* Loads the nodes' iptables (the datapath's node_rules), if any. */
+/* Filler services with a NodePort among --services N. */
+unsigned kube_proxy_nodeports(const struct topo *t);
+/* Node `node`'s whole ruleset: the datapath's node_rules, then kube-proxy's
+ * when the node runs it (topo_runs_kube_proxy). */
+int topo_node_rules(const struct topo *t, int node, struct ipt_ruleset *rs,
+		    struct strbuf *ipsets);
+/* Loads the nodes' iptables (topo_node_rules), if any. */
 int topo_load_node_rules(struct topo *t);
 
 /* ---- services: socket-LB (topo_services.c), for the BPF datapaths' start and close ---- */
@@ -129,7 +154,7 @@ void topo_socket_lb_close(struct topo *t);
 /* Calico's pods and routes, and its hop list (sidecar: with the proxies). */
 int calico_build_pods(struct topo *t);
 void calico_hops(struct topo *t, bool sidecar);
-/* Calico's ruleset and ipsets, and kube-proxy's NAT when it serves the ClusterIP. */
+/* Calico's ruleset and ipsets. */
 int calico_node_rules(const struct topo *t, int node, struct ipt_ruleset *rs,
 		      struct strbuf *ipsets);
 

@@ -91,7 +91,8 @@ static void macvlan_hops(struct topo *t)
 				     topo_wire_hop(t));
 		}
 		topo_add_hop(t, s->node_netns, "eth0", "receive: rx_handler macvlan_handle_frame "
-			     "hands it to the child by MAC (no host hook)");
+			     "hands it to the child by MAC (no host hook%s)", topo_runs_kube_proxy(t)
+			     ? ": the node's kube-proxy rules never see it" : "");
 	}
 	topo_add_hop(t, s->netns, "eth0", "ip_rcv, then the server's TCP socket");
 }
@@ -100,6 +101,9 @@ const struct topo_cni_ops topo_macvlan_ops = {
 	.name = "macvlan",
 	.summary = "bridge-mode macvlan children of the node uplink in the pods (underlay)",
 	.has_pods = true,
+	/* The nodes run kube-proxy, though pod traffic never meets the
+	 * node's netfilter: the point of an underlay. */
+	.kube_proxy = true,
 	.socket_lb = true,
 	.check = macvlan_check,
 	.build = macvlan_build,

@@ -116,6 +116,7 @@ static void show_iptables(const struct topo *t, const char *ns)
 					      !strncmp(chains[i].name, "cali-fw-", 8) ||
 					      !strncmp(chains[i].name, "KUBE-SEP-", 9) ||
 					      !strncmp(chains[i].name, "KUBE-SVC-", 9) ||
+					      !strncmp(chains[i].name, "KUBE-EXT-", 9) ||
 					      !strncmp(chains[i].name, "cali-pi-", 8) ||
 					      !strncmp(chains[i].name, "cali-from-wl-dispatch-", 22) ||
 					      !strncmp(chains[i].name, "cali-to-wl-dispatch-", 20));
@@ -313,6 +314,8 @@ int topo_show(struct topo *t)
 	out_string("target", ", target %s", t->opts.target_service ? "service" : "pod");
 	out_uint("mtu", ", mtu %" PRIu64, t->opts.mtu);
 	out_string("iptables", ", iptables-%s\n", t->opts.iptables);
+	out_text("  ");
+	topo_print_rules(t);
 	out_object_begin("client");
 	out_string("netns", "  client %s", t->client.netns);
 	out_string("ip", " %s\n", t->client.ip_str);

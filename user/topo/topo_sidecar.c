@@ -76,6 +76,7 @@ const struct topo_cni_ops topo_sidecar_ops = {
 	.veth_prefix = "cali",
 	.calico_rules = true,
 	.kube_proxy = true,
+	.cni_rules = "Calico's felix chains, Istio's nat in the pods",
 	.build = calico_build_pods,
 	.node_rules = calico_node_rules,
 	.start = sidecar_start_pods,
