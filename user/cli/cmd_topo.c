@@ -47,6 +47,7 @@ static void help(void)
 	       "  cilium-legacy  lxc* veths, BPF hands packets to the host stack and netfilter\n"
 	       "  macvlan        bridge-mode macvlan children of the node uplink in the pods\n"
 	       "  sidecar        calico plus Istio's nat rules and a user-space proxy per pod\n"
+	       "  bridge         veth* ports on a bridge cni0 per node, routed between nodes\n"
 	       "\n"
 	       "Options of 'up':\n"
 	       "%s"

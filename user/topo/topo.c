@@ -30,6 +30,7 @@ static const struct topo_cni_ops *const cni_ops[TOPO_CNI_COUNT] = {
 	[TOPO_CNI_CILIUM_LEGACY] = &topo_cilium_legacy_ops,
 	[TOPO_CNI_MACVLAN] = &topo_macvlan_ops,
 	[TOPO_CNI_SIDECAR] = &topo_sidecar_ops,
+	[TOPO_CNI_BRIDGE] = &topo_bridge_ops,
 };
 
 const struct topo_cni_ops *topo_ops(enum topo_cni cni)

@@ -33,6 +33,7 @@ enum topo_cni {
 	TOPO_CNI_CILIUM_LEGACY,	/* lxc* veths, BPF hands packets to the host stack */
 	TOPO_CNI_MACVLAN,	/* bridge-mode macvlan children of the node uplink */
 	TOPO_CNI_SIDECAR,	/* calico + Istio's nat rules and a proxy in each pod */
+	TOPO_CNI_BRIDGE,	/* veths on a Linux bridge per node, routed between nodes */
 	TOPO_CNI_COUNT
 };
 

@@ -26,6 +26,11 @@ static enum topo_dev_role dev_role(const struct topo *t, const char *ns, const c
 			return TOPO_ROLE_HOST_VETH;
 		if (!strncmp(name, "cilium_", 7))
 			return TOPO_ROLE_ROUTER;
+		if (t->ops && t->ops->veth_prefix && !strncmp(name, t->ops->veth_prefix,
+							    strlen(t->ops->veth_prefix)))
+			return TOPO_ROLE_HOST_VETH;
+		if (!strcmp(kind, "bridge"))
+			return TOPO_ROLE_ROUTER;	/* cni0: the pods' gateway address */
 		return TOPO_ROLE_OTHER;
 	}
 	return !strcmp(name, "eth0") ? TOPO_ROLE_POD : TOPO_ROLE_OTHER;

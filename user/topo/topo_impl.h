@@ -46,6 +46,7 @@ struct topo_cni_ops {
 
 extern const struct topo_cni_ops topo_host_ops, topo_calico_ops, topo_cilium_ops,
 	topo_cilium_legacy_ops, topo_macvlan_ops, topo_sidecar_ops;
+extern const struct topo_cni_ops topo_bridge_ops;
 
 /* What start() attached, for counters and teardown; owned by the builder. */
 struct cilium_dp;
