@@ -128,4 +128,74 @@ test_bridge_same_node() {
 
 test_bridge_killed_keeper() { killed_keeper_cleanup "$RUN_PREFIX-bk" --cni bridge; }
 
+# ---- terway-eni: the pod's eth0 is an ENI ----
+
+terway_eni_case() {
+	local n
+	traced terway-eni --placement "$1"
+	# Socket to NIC, NIC to socket: nothing in between, in either direction.
+	for n in node1 node2; do
+		echo "$REQ" | jq -e --arg n "netprof-$RUN-$n" '[.hops[] | select(.where | startswith($n))] | length == 0' \
+			> /dev/null || fail "a request hop in $n: $(echo "$REQ" | jq -c '[.hops[].where]')"
+	done
+	jq -e '[.workloads[0].hops.paths[] | select(.share > 5) | .veth_crossings == 0 and .netfilter_hooks == 0
+		and .backlog_enqueues == 0] | length >= 2 and all' "$REPORT" > /dev/null ||
+		fail "veth crossings, netfilter hooks or backlog enqueues on the way: $(jq -c '[.workloads[0].hops.paths[] | {direction, share, veth_crossings, netfilter_hooks, backlog_enqueues}]' "$REPORT")"
+	expect_eq "$(hops_at "pod-a eth0")" 1 "pod A's ENI hops"
+	expect_eq "$(hops_at "pod-b eth0")" 1 "pod B's ENI hops"
+}
+test_terway_eni_cross_node() { terway_eni_case cross-node; }
+test_terway_eni_same_node() { terway_eni_case same-node; }
+
+test_terway_eni_structure() {
+	local n side
+	up "$RUN_PREFIX-te" --cni terway-eni
+	for n in pod-a pod-b; do
+		ip -n "$(ns $n)" route show | grep -q "^default via 198.18.0.254 dev eth0 onlink" ||
+			fail "$n has no default route via the gateway onlink"
+		[ $n = pod-a ] && side=client || side=server
+		expect_eq "$(jq -r --arg n "$n" '.napi[] | select(.netns == $n) | .cpus' "$T_DIR/show.json")" \
+			"$(json ".placement.${side}_cpus")" "$n's ENI NAPI thread CPUs"
+	done
+	for n in node1 node2; do
+		[ "$(ip -n "$(ns $n)" -o link show | grep -vc ': lo:')" = 1 ] || fail "$n has more than its own NIC"
+	done
+	tcp_ok
+	down
+}
+
+test_terway_eni_killed_keeper() { killed_keeper_cleanup "$RUN_PREFIX-tk" --cni terway-eni; }
+
+# ---- terway and vpc-cni: veth + policy routing onto the node's ENI ----
+
+# policy_case CNI FROM_PREF TABLE_RE: the node's rules, then the traced path.
+policy_case() {
+	local cni=$1 pref=$2 table_re=$3 n pod ip
+	up "$RUN_PREFIX-pr" --cni "$cni"
+	for n in node1 node2; do
+		[ $n = node1 ] && pod=client || pod=server
+		ip=$(json ".$pod.ip")
+		ip -n "$(ns $n)" rule show | grep -Eq "^512:	from all to $ip lookup main" ||
+			fail "$n: no 'to $ip lookup main' rule: $(ip -n "$(ns $n)" rule show)"
+		ip -n "$(ns $n)" rule show | grep -Eq "^$pref:	from $ip( to [0-9./]+)? lookup $table_re\$" ||
+			fail "$n: no 'from $ip lookup <ENI table>' rule at $pref: $(ip -n "$(ns $n)" rule show)"
+		ip -n "$(ns $n)" route show table all | grep -Eq "^default via 198.18.0.254 dev eth1 table $table_re onlink" ||
+			fail "$n: the ENI's table has no default via the gateway"
+	done
+	tcp_ok
+	down
+	traced "$cni"
+	# The source rule sent the packet out of the ENI (eth1), not the node's eth0.
+	expect_eq "$(hops_at "node1 eth1")" 1 "node1 ENI hops"
+	expect_eq "$(hops_at "node1 eth0")" 0 "node1 primary NIC hops"
+	echo "$REQ" | jq -e --arg n "netprof-$RUN-node1 " '[.hops[] | select((.where | startswith($n)) and .fib_lookups_after >= 2)] | length == 1' \
+		> /dev/null || fail "no policy-routed FIB lookup (rules and the ENI table) in node1: $(echo "$REQ" | jq -c '[.hops[] | {where, fib_lookups_after}]')"
+	expect_eq "$(echo "$REQ" | jq .veth_crossings)" 2 "veth crossings"
+	# Same node: the 'to <pod> lookup main' rule keeps it off the ENI.
+	traced "$cni" --placement same-node
+	expect_eq "$(hops_at "node1 eth1")" 0 "ENI hops on the same node"
+}
+
+test_terway_policy_routing() { policy_case terway 2048 '100[0-9]+'; }
+
 run_tests

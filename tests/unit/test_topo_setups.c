@@ -46,3 +46,49 @@ TEST(bridge_plan)
 	ASSERT_EQ(hops_on(&t, t.nodes[0], t.client.host_ifname), 1, "pod A's port");
 	ASSERT_EQ(hops_on(&t, t.nodes[0], t.server.host_ifname), 1, "pod B's port");
 }
+
+TEST(terway_eni_plan)
+{
+	static struct topo t;
+	struct topo_opts o;
+
+	plan(&t, TOPO_CNI_TERWAY_ENI, false);
+	ASSERT_TRUE(!strcmp(t.client.ip_str, "198.18.0.11") && !strcmp(t.server.ip_str, "198.18.0.12"),
+		    "pods in the VPC subnet");
+	ASSERT_TRUE(!t.client.host_ifname[0], "no host veth");
+	ASSERT_EQ(t.nr_hops, 2, "socket to NIC, NIC to socket");
+	for (unsigned i = 0; i < t.nr_hops; i++)
+		ASSERT_TRUE(strcmp(t.hops[i].netns, t.nodes[0]) && strcmp(t.hops[i].netns, t.nodes[1]),
+			    "no hop in a node");
+	topo_opts_defaults(&o);
+	o.cni = TOPO_CNI_TERWAY_ENI;
+	o.target_service = true;
+	snprintf(o.run, sizeof(o.run), "x");
+	ASSERT_TRUE(topo_opts_check(&o) != 0, "terway-eni with a service");
+}
+
+TEST(terway_plan)
+{
+	static struct topo t;
+
+	plan(&t, TOPO_CNI_TERWAY, false);
+	ASSERT_TRUE(!strncmp(t.client.host_ifname, "cali", 4), "cali + 11 hex, as terway names them");
+	ASSERT_EQ(hops_on(&t, t.nodes[0], ENI_NODE_DEV), 1, "out of node1's ENI");
+	ASSERT_EQ(hops_on(&t, t.nodes[1], ENI_NODE_DEV), 1, "into node2's ENI");
+	ASSERT_EQ(hops_on(&t, t.nodes[0], "eth0"), 0, "not the node's own NIC");
+	ASSERT_TRUE(strstr(t.hops[1].what, "rule 2048 from 198.18.0.11") != NULL, "the source rule");
+	plan(&t, TOPO_CNI_TERWAY, true);
+	ASSERT_EQ(hops_on(&t, t.nodes[0], ENI_NODE_DEV), 0, "same node: off the ENI");
+	ASSERT_TRUE(strstr(t.hops[1].what, "rule 512 to 198.18.0.12 lookup main") != NULL,
+		    "the destination rule");
+}
+
+TEST(eni_macs)
+{
+	char mac[20];
+
+	eni_mac(mac, sizeof(mac), ENI_MAC_NIC, "198.18.0.11");
+	ASSERT_TRUE(!strcmp(mac, "02:00:c6:12:00:0b"), "locally administered, the address in it");
+	eni_mac(mac, sizeof(mac), ENI_MAC_HOST_VETH, "198.18.0.11");
+	ASSERT_TRUE(!strcmp(mac, "02:fe:c6:12:00:0b"), "the host veth's differs");
+}

@@ -48,6 +48,8 @@ static void help(void)
 	       "  macvlan        bridge-mode macvlan children of the node uplink in the pods\n"
 	       "  sidecar        calico plus Istio's nat rules and a user-space proxy per pod\n"
 	       "  bridge         veth* ports on a bridge cni0 per node, routed between nodes\n"
+	       "  terway-eni     an ENI moved into each pod as its eth0: no veth, no host hop\n"
+	       "  terway         cali* veths, pod IPs on the node's ENI eth1, policy routing\n"
 	       "\n"
 	       "Options of 'up':\n"
 	       "%s"

@@ -31,6 +31,8 @@ static const struct topo_cni_ops *const cni_ops[TOPO_CNI_COUNT] = {
 	[TOPO_CNI_MACVLAN] = &topo_macvlan_ops,
 	[TOPO_CNI_SIDECAR] = &topo_sidecar_ops,
 	[TOPO_CNI_BRIDGE] = &topo_bridge_ops,
+	[TOPO_CNI_TERWAY_ENI] = &topo_terway_eni_ops,
+	[TOPO_CNI_TERWAY] = &topo_terway_ops,
 };
 
 const struct topo_cni_ops *topo_ops(enum topo_cni cni)
@@ -237,6 +239,8 @@ void topo_plan(const struct topo_opts *o, struct topo *t)
 			topo_veth_name(t->server.host_ifname, 16, ops->veth_prefix, o->run, "pod-b");
 		}
 	}
+	if (ops->plan)
+		ops->plan(t);
 	snprintf(t->client.ifname, 16, "eth0");
 	snprintf(t->server.ifname, 16, "eth0");
 	t->server_port = TOPO_SERVER_PORT;

@@ -34,6 +34,8 @@ enum topo_cni {
 	TOPO_CNI_MACVLAN,	/* bridge-mode macvlan children of the node uplink */
 	TOPO_CNI_SIDECAR,	/* calico + Istio's nat rules and a proxy in each pod */
 	TOPO_CNI_BRIDGE,	/* veths on a Linux bridge per node, routed between nodes */
+	TOPO_CNI_TERWAY_ENI,	/* an ENI (NIC) moved into each pod: no host hop */
+	TOPO_CNI_TERWAY,	/* veths, pod IPs on the node's ENI, policy routing */
 	TOPO_CNI_COUNT
 };
 

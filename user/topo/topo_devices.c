@@ -22,6 +22,8 @@ static enum topo_dev_role dev_role(const struct topo *t, const char *ns, const c
 	if (!strcmp(ns, t->nodes[0]) || !strcmp(ns, t->nodes[1])) {
 		if (!strcmp(name, "eth0"))
 			return TOPO_ROLE_WIRE;
+		if (!strcmp(name, "eth1"))
+			return TOPO_ROLE_WIRE;	/* a second NIC: the pods' ENI */
 		if (!strncmp(name, "cali", 4) || !strncmp(name, "lxc", 3))
 			return TOPO_ROLE_HOST_VETH;
 		if (!strncmp(name, "cilium_", 7))
@@ -33,6 +35,8 @@ static enum topo_dev_role dev_role(const struct topo *t, const char *ns, const c
 			return TOPO_ROLE_ROUTER;	/* cni0: the pods' gateway address */
 		return TOPO_ROLE_OTHER;
 	}
+	if (t->ops && t->ops->pod_nic && !strcmp(name, "eth0"))
+		return TOPO_ROLE_WIRE;	/* an ENI moved into the pod */
 	return !strcmp(name, "eth0") ? TOPO_ROLE_POD : TOPO_ROLE_OTHER;
 }
 
