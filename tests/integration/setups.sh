@@ -197,5 +197,7 @@ policy_case() {
 }
 
 test_terway_policy_routing() { policy_case terway 2048 '100[0-9]+'; }
+test_vpc_cni_policy_routing() { policy_case vpc-cni 1536 2; }
+test_vpc_cni_killed_keeper() { killed_keeper_cleanup "$RUN_PREFIX-vk" --cni vpc-cni; }
 
 run_tests

@@ -92,3 +92,16 @@ TEST(eni_macs)
 	eni_mac(mac, sizeof(mac), ENI_MAC_HOST_VETH, "198.18.0.11");
 	ASSERT_TRUE(!strcmp(mac, "02:fe:c6:12:00:0b"), "the host veth's differs");
 }
+
+TEST(vpc_cni_plan)
+{
+	static struct topo t;
+
+	plan(&t, TOPO_CNI_VPC_CNI, false);
+	ASSERT_TRUE(!strncmp(t.client.host_ifname, "eni", 3) && strlen(t.client.host_ifname) == 14,
+		    "eni + 11 hex");
+	ASSERT_TRUE(!strcmp(t.server.ip_str, "198.18.0.12"), "a secondary address of the ENI");
+	ASSERT_TRUE(strstr(t.hops[1].what, "rule 1536 from 198.18.0.11 to the VPC lookup 2") != NULL,
+		    "the source rule with the VPC CIDR and table 2");
+	ASSERT_EQ(hops_on(&t, t.nodes[0], ENI_NODE_DEV), 1, "out of node1's ENI");
+}

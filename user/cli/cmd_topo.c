@@ -50,6 +50,7 @@ static void help(void)
 	       "  bridge         veth* ports on a bridge cni0 per node, routed between nodes\n"
 	       "  terway-eni     an ENI moved into each pod as its eth0: no veth, no host hop\n"
 	       "  terway         cali* veths, pod IPs on the node's ENI eth1, policy routing\n"
+	       "  vpc-cni        eni* veths, pod IPs secondary on the node's ENI, policy routing\n"
 	       "\n"
 	       "Options of 'up':\n"
 	       "%s"

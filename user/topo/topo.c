@@ -33,6 +33,7 @@ static const struct topo_cni_ops *const cni_ops[TOPO_CNI_COUNT] = {
 	[TOPO_CNI_BRIDGE] = &topo_bridge_ops,
 	[TOPO_CNI_TERWAY_ENI] = &topo_terway_eni_ops,
 	[TOPO_CNI_TERWAY] = &topo_terway_ops,
+	[TOPO_CNI_VPC_CNI] = &topo_vpc_cni_ops,
 };
 
 const struct topo_cni_ops *topo_ops(enum topo_cni cni)

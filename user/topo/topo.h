@@ -36,6 +36,7 @@ enum topo_cni {
 	TOPO_CNI_BRIDGE,	/* veths on a Linux bridge per node, routed between nodes */
 	TOPO_CNI_TERWAY_ENI,	/* an ENI (NIC) moved into each pod: no host hop */
 	TOPO_CNI_TERWAY,	/* veths, pod IPs on the node's ENI, policy routing */
+	TOPO_CNI_VPC_CNI,	/* the same with the AWS/Tencent shared ENI's numbers */
 	TOPO_CNI_COUNT
 };
 

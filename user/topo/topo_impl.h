@@ -51,6 +51,7 @@ extern const struct topo_cni_ops topo_host_ops, topo_calico_ops, topo_cilium_ops
 	topo_cilium_legacy_ops, topo_macvlan_ops, topo_sidecar_ops;
 extern const struct topo_cni_ops topo_bridge_ops;
 extern const struct topo_cni_ops topo_terway_eni_ops, topo_terway_ops;
+extern const struct topo_cni_ops topo_vpc_cni_ops;
 
 /* What start() attached, for counters and teardown; owned by the builder. */
 struct cilium_dp;
