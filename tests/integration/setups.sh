@@ -200,4 +200,109 @@ test_terway_policy_routing() { policy_case terway 2048 '100[0-9]+'; }
 test_vpc_cni_policy_routing() { policy_case vpc-cni 1536 2; }
 test_vpc_cni_killed_keeper() { killed_keeper_cleanup "$RUN_PREFIX-vk" --cni vpc-cni; }
 
+# ---- --socket-bypass: sock_ops + sk_msg between same-node sockets ----
+
+# bypass_transfer CGROUP_OR_EMPTY: 10 MiB from pod A to pod B by two
+# processes (in the run's cgroup when given); prints pod A eth0's tx bytes
+# during it. Fails unless every byte arrived.
+bypass_transfer() {
+	local cg=$1 before after got
+	before=$(ip -n "$(ns pod-a)" -s -j link show eth0 | jq '.[0].stats64.tx.bytes')
+	(
+		[ -n "$cg" ] && echo $BASHPID > "$cg/cgroup.procs"
+		exec ip netns exec "$(ns pod-b)" timeout 20 python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 5201)); s.listen(1)
+c, _ = s.accept(); n = 0
+while True:
+    d = c.recv(65536)
+    if not d: break
+    n += len(d)
+print(n)' > "$T_DIR/got"
+	) &
+	for _ in $(seq 50); do
+		ip netns exec "$(ns pod-b)" ss -Htln 'sport = :5201' | grep -q . && break
+		sleep 0.1
+	done
+	(
+		[ -n "$cg" ] && echo $BASHPID > "$cg/cgroup.procs"
+		exec ip netns exec "$(ns pod-a)" timeout 20 python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], 5201)); b = b"x" * 65536
+for _ in range(160): s.sendall(b)
+s.close()' "$(json .server.ip)"
+	) || fail "the client's transfer failed"
+	wait
+	got=$(cat "$T_DIR/got")
+	expect_eq "$got" 10485760 "bytes the server received"
+	after=$(ip -n "$(ns pod-a)" -s -j link show eth0 | jq '.[0].stats64.tx.bytes')
+	echo $((after - before))
+}
+
+test_socket_bypass_payload_takes_no_device() {
+	local cg dev_bytes c
+	need_cmd python3
+	up "$RUN_PREFIX-sb" --cni calico --placement same-node --socket-bypass
+	cg=$(json .cgroup)
+	json '.hops[0].what' | grep -q "bpf_msg_redirect_hash" || fail "the hop list is not the payload's: $(json '.hops[0].what')"
+	dev_bytes=$(bypass_transfer "$cg")
+	# The handshake and the FINs only: a few hundred bytes, not 10 MiB.
+	[ "$dev_bytes" -lt 65536 ] || fail "pod A's eth0 sent $dev_bytes bytes of a bypassed 10 MiB"
+	c=$("$NETPROF" topo show --run "$RUN" --json | jq '.counters["bypass.bytes_redirected"] // 0')
+	[ "$c" -ge 10485760 ] || fail "the sk_msg program redirected $c bytes"
+	# Control: the same transfer from outside the run's cgroup is not bypassed.
+	dev_bytes=$(bypass_transfer "")
+	[ "$dev_bytes" -gt 10485760 ] || fail "control: pod A's eth0 sent only $dev_bytes bytes without the bypass"
+	down
+}
+
+test_socket_bypass_run_follows_no_payload_packet() {
+	local with without results
+	traced calico --placement same-node
+	without=$(jq '.workloads[0].hops.packets_followed' "$REPORT")
+	[ "$without" -gt 1000 ] || fail "without the bypass the tracer followed $without packets"
+	results=$(mktemp -d)
+	"$NETPROF" run --cni calico --placement same-node --socket-bypass --run "$RUN" -w pingpong \
+		-d 1s --warmup 200ms --no-profile --results "$results" > /dev/null 2> "$results/stderr" ||
+		fail "run --socket-bypass exited $?: $(tail -3 "$results/stderr")"
+	with=$(jq '.workloads[0].hops.packets_followed' "$results/report.json")
+	# Thousands of round trips while traced, and only the connections'
+	# handshakes and closes on a device.
+	[ "$(jq '.workloads[0].explain.load.transactions_per_s > 1000' "$results/report.json")" = true ] ||
+		fail "too few transactions while traced: $(jq '.workloads[0].explain.load.transactions_per_s' "$results/report.json")"
+	[ "$with" -lt 100 ] || fail "with the bypass the tracer followed $with packets"
+}
+
+test_socket_bypass_bad_placement() {
+	need_root
+	expect_rc 2 "$NETPROF" topo up --cni calico --socket-bypass --run "$RUN_PREFIX-bad"
+	expect_lines 1 "$T_OUT" "one line"
+	[[ "$T_OUT" == *"same-node"* ]] || fail "says how to fix it: $T_OUT"
+	expect_rc 2 "$NETPROF" topo up --cni host --socket-bypass --run "$RUN_PREFIX-bad"
+	expect_lines 1 "$T_OUT" "one line"
+	ip netns list | grep -q "^netprof-$RUN_PREFIX-bad-" && fail "something was built"
+	true
+}
+
+# The ids of the loaded bypass programs (this run's: the lock keeps others off).
+bypass_prog_ids() {
+	bpftool prog show --json | jq -r '.[] | select(.name == "bypass_sockops" or .name == "bypass_msg") | .id'
+}
+
+test_socket_bypass_killed_keeper() {
+	local ids id
+	need_cmd bpftool
+	up "$RUN_PREFIX-sk" --cni calico --placement same-node --socket-bypass
+	ids=$(bypass_prog_ids)
+	[ -n "$ids" ] || fail "no bypass program loaded"
+	kill -KILL "$(json .keeper)"
+	down
+	for id in $ids; do
+		for _ in $(seq 50); do bpftool prog show id "$id" > /dev/null 2>&1 || break; sleep 0.1; done
+		bpftool prog show id "$id" > /dev/null 2>&1 && fail "bypass program $id still loaded"
+	done
+	true
+}
+
 run_tests

@@ -105,3 +105,26 @@ TEST(vpc_cni_plan)
 		    "the source rule with the VPC CIDR and table 2");
 	ASSERT_EQ(hops_on(&t, t.nodes[0], ENI_NODE_DEV), 1, "out of node1's ENI");
 }
+
+TEST(socket_bypass_plan_and_checks)
+{
+	static struct topo t;
+	struct topo_opts o;
+
+	topo_opts_defaults(&o);
+	snprintf(o.run, sizeof(o.run), "x");
+	o.socket_bypass = true;
+	ASSERT_TRUE(topo_opts_check(&o) != 0, "--socket-bypass across nodes");
+	o.same_node = true;
+	ASSERT_EQ(topo_opts_check(&o), 0, "--socket-bypass on one node");
+	o.cni = TOPO_CNI_HOST;
+	o.same_node = false;
+	ASSERT_TRUE(topo_opts_check(&o) != 0, "--socket-bypass without pods");
+	o.cni = TOPO_CNI_BRIDGE;
+	o.same_node = true;
+	topo_plan(&o, &t);
+	ASSERT_EQ(t.nr_hops, 2, "the payload's two steps");
+	ASSERT_TRUE(strstr(t.hops[0].what, "bpf_msg_redirect_hash") != NULL, "the sk_msg redirect");
+	for (unsigned i = 0; i < t.nr_hops; i++)
+		ASSERT_TRUE(!t.hops[i].dev[0], "no device on the payload's way");
+}

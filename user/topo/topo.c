@@ -148,6 +148,8 @@ int topo_opts_check(const struct topo_opts *o)
 	}
 	if (topo_opts_check_cpus("topo", o))
 		return -EINVAL;
+	if (topo_socket_bypass_check(o))
+		return -EINVAL;
 	if (o->services && !o->target_service) {
 		usage_error("topo: --services %u adds filler ClusterIPs: it needs --target service",
 			    o->services);
@@ -260,6 +262,7 @@ void topo_plan(const struct topo_opts *o, struct topo *t)
 		snprintf(t->cgroup, sizeof(t->cgroup), "%.*s/netprof-%s", PATH_MAX - 40, root,
 			 o->run);
 	ops->hops(t);
+	topo_socket_bypass_hops(t);
 }
 
 /* ---- the nodes' iptables ---- */
@@ -371,6 +374,7 @@ static void runtime_teardown(void *arg)
 		return;
 	if (t->ops->close)
 		t->ops->close(t);
+	topo_socket_bypass_close(t);
 	free(t->rt);
 	t->rt = NULL;
 }
@@ -428,6 +432,7 @@ int topo_up(const struct topo_opts *opts, struct topo *t)
 	STEP(topo_load_node_rules(t));
 	if (ops->start)
 		STEP(ops->start(t));
+	STEP(topo_socket_bypass_start(t));
 	STEP(topo_scan_devices(t));
 	path = malloc(PATH_MAX);
 	if (path && topo_state_path(opts->run, path, PATH_MAX) == 0)
@@ -484,6 +489,7 @@ int topo_write_counters(struct topo *t)
 	jw_object_begin(&w, NULL);
 	if (t->ops->counters)
 		t->ops->counters(t, &w);
+	topo_socket_bypass_counters(t, &w);
 	jw_object_end(&w);
 	jw_finish(&w);
 	if (fclose(f) != 0 || rename(tmp, path) < 0) {

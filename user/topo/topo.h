@@ -68,6 +68,7 @@ struct topo_opts {
 	unsigned services;	/* filler ClusterIP services besides the target one */
 	unsigned subnets;	/* macvlan: 1, or 2 with a gateway namespace between */
 	bool socket_lb;		/* ClusterIP by cgroup/connect4 instead of kube-proxy */
+	bool socket_bypass;	/* sock_ops + sk_msg sockhash between same-node sockets */
 	char iptables[8];	/* "legacy" (default) or "nft" */
 	/* --node-cpus: each node's CPUs as a kernel CPU list; "" = the even
 	 * split of the CPUs netprof may use (topo_plan resolves it). */

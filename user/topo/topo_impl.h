@@ -57,10 +57,12 @@ extern const struct topo_cni_ops topo_vpc_cni_ops;
 struct cilium_dp;
 struct socklb;
 struct sidecar;
+struct sockbypass;
 struct topo_runtime {
 	struct cilium_dp *dp[2];
 	struct socklb *lb;
 	struct sidecar *sidecar[2];
+	struct sockbypass *bypass;
 };
 
 /* The operations of a CNI (topo.c's table); NULL when unknown. */
@@ -134,6 +136,14 @@ int topo_load_node_rules(struct topo *t);
 int topo_socket_lb_start(struct topo *t);
 void topo_socket_lb_counters(struct topo *t, struct json_writer *w);
 void topo_socket_lb_close(struct topo *t);
+
+/* ---- --socket-bypass on any datapath with pods (topo_bypass.c) ---- */
+int topo_socket_bypass_check(const struct topo_opts *o);
+int topo_socket_bypass_start(struct topo *t);
+void topo_socket_bypass_counters(struct topo *t, struct json_writer *w);
+void topo_socket_bypass_close(struct topo *t);
+/* With --socket-bypass, replaces the hop list with the payload's. */
+void topo_socket_bypass_hops(struct topo *t);
 
 /* ---- Calico's pieces the sidecar datapath reuses (topo_calico.c) ---- */
 /* Calico's pods and routes, and its hop list (sidecar: with the proxies). */

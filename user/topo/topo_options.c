@@ -25,6 +25,8 @@ const char topo_options_help[] =
 	"  --services N            filler ClusterIPs ahead of the measured one (--target service)\n"
 	"  --subnets 1|2           macvlan: one L2 segment, or two behind a gateway namespace\n"
 	"  --socket-lb             ClusterIP by cgroup/connect4 socket-LB (macvlan; cilium always)\n"
+	"  --socket-bypass         same-node sockets joined by a sockhash (sock_ops + sk_msg, as\n"
+	"                          istio-tcpip-bypass): the payload skips TCP/IP (same-node only)\n"
 	"  --iptables legacy|nft   the iptables backend in the namespaces. legacy (default):\n"
 	"                          x_tables, the per-rule linear walk Calico and kube-proxy\n"
 	"                          benchmarks measured; nft: iptables-nft, rules translated\n"
@@ -183,6 +185,9 @@ int topo_parse_option(const char *command, int opt, const char *arg, struct topo
 		return 1;
 	case TOPO_OPT_SOCKET_LB:
 		o->socket_lb = true;
+		return 1;
+	case TOPO_OPT_SOCKET_BYPASS:
+		o->socket_bypass = true;
 		return 1;
 	case TOPO_OPT_IPTABLES:
 		if (strcmp(arg, "legacy") && strcmp(arg, "nft")) {
