@@ -305,4 +305,73 @@ test_socket_bypass_killed_keeper() {
 	true
 }
 
+# ---- kata: tc mirred between eth0 and tap0_kata, a VMM relay to the guest ----
+
+# mirred_packets NS DEV: packets the mirred action of DEV's ingress filter moved.
+mirred_packets() {
+	tc -n "$1" -s filter show dev "$2" ingress | awk '/mirred/ {m = 1} m && /Sent/ {print $4; exit}'
+}
+
+test_kata_structure() {
+	local side pod pid n
+	up "$RUN_PREFIX-ka" --cni kata
+	for side in client server; do
+		[ $side = client ] && pod=pod-a || pod=pod-b
+		tc -n "$(ns $pod)" filter show dev eth0 ingress | grep -q "mirred (Egress Redirect to device tap0_kata)" ||
+			fail "$pod: eth0's ingress does not redirect to tap0_kata"
+		tc -n "$(ns $pod)" filter show dev tap0_kata ingress | grep -q "mirred (Egress Redirect to device eth0)" ||
+			fail "$pod: tap0_kata's ingress does not redirect to eth0"
+		expect_eq "$(json ".$side.netns")" "$(ns $pod)-vm" "$side runs in the guest"
+		ip -n "$(ns $pod)-vm" -d link show eth0 | grep -q "tun type tap" || fail "the guest's eth0 is not a tap"
+		expect_eq "$(ip -n "$(ns $pod)-vm" -j link show eth0 | jq -r '.[0].address')" \
+			"$(ip -n "$(ns $pod)" -j link show eth0 | jq -r '.[0].address')" "the guest NIC's MAC"
+	done
+	tcp_ok
+	"$NETPROF" topo show --run "$RUN" --json > "$T_DIR/after.json"
+	for side in client server; do
+		[ $side = client ] && pod=pod-a || pod=pod-b
+		# Both redirects in both directions: the CNI's frames to the tap, the tap's to the CNI.
+		for dev in eth0 tap0_kata; do
+			n=$(mirred_packets "$(ns $pod)" $dev)
+			[ "${n:-0}" -gt 1000 ] || fail "$pod $dev's mirred moved ${n:-0} packets"
+		done
+		for dir in to_guest from_guest; do
+			n=$(jq ".counters[\"${side}_relay.frames_$dir\"] // 0" "$T_DIR/after.json")
+			[ "$n" -gt 1000 ] || fail "the $side relay moved $n frames $dir"
+		done
+		pid=$(jq ".counters[\"${side}_relay.pid\"]" "$T_DIR/after.json")
+		expect_eq "$(awk '/^Cpus_allowed_list/ {print $2}' /proc/$pid/status)" \
+			"$(json ".placement.${side}_cpus")" "the $side relay's CPUs"
+		grep -q "netprof-$RUN" /proc/$pid/cgroup || fail "the $side relay is not in the run's cgroup"
+	done
+	down
+}
+
+test_kata_killed_keeper() {
+	local pids pid
+	up "$RUN_PREFIX-kk" --cni kata
+	pids=$("$NETPROF" topo show --run "$RUN" --json | jq '.counters["client_relay.pid"], .counters["server_relay.pid"]')
+	kill -KILL "$(json .keeper)"
+	down
+	for pid in $pids; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -0 "$pid" 2>/dev/null && fail "relay $pid outlived its keeper"
+	done
+	true
+}
+
+# The issue's "done when": every datapath side by side, end to end.
+test_compare_every_setup() {
+	local out
+	need_root; need_cmd jq
+	out=$(mktemp)
+	"$NETPROF" compare --cni host,calico,cilium,macvlan,kata,terway-eni,bridge,vpc-cni,sidecar \
+		--run "$RUN_PREFIX-cmp" -w pingpong -d 1s --warmup 200ms --no-profile --json > "$out" 2> "$out.err" ||
+		fail "compare exited $?: $(tail -3 "$out.err")"
+	expect_eq "$(jq -r '[.rows[].cni] | join(",")' "$out")" \
+		"host,calico,cilium,macvlan,kata,terway-eni,bridge,vpc-cni,sidecar" "the rows"
+	jq -e '[.rows[] | .veth_crossings] | length == 9' "$out" > /dev/null || fail "rows without hop figures"
+	expect_eq "$(jq '.rows[] | select(.cni == "terway-eni") | .veth_crossings' "$out")" 0 "terway-eni veth crossings"
+}
+
 run_tests

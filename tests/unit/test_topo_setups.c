@@ -128,3 +128,23 @@ TEST(socket_bypass_plan_and_checks)
 	for (unsigned i = 0; i < t.nr_hops; i++)
 		ASSERT_TRUE(!t.hops[i].dev[0], "no device on the payload's way");
 }
+
+TEST(kata_plan)
+{
+	static struct topo t;
+	unsigned mirred = 0, relay = 0;
+
+	plan(&t, TOPO_CNI_KATA, false);
+	ASSERT_TRUE(!strcmp(t.sandbox[0], "netprof-u1-pod-a"), "pod A's sandbox");
+	ASSERT_TRUE(!strcmp(t.client.netns, "netprof-u1-pod-a-vm"), "the client in the guest");
+	ASSERT_TRUE(!strcmp(t.server.netns, "netprof-u1-pod-b-vm"), "the server in the guest");
+	for (unsigned i = 0; i < t.nr_hops; i++) {
+		mirred += strstr(t.hops[i].what, "mirred egress redirect") != NULL;
+		relay += strstr(t.hops[i].what, "relay") != NULL;
+	}
+	ASSERT_EQ(mirred, 2, "a mirred redirect in each sandbox");
+	ASSERT_EQ(relay, 2, "the relay at each guest boundary");
+	ASSERT_TRUE(!strcmp(t.hops[t.nr_hops - 1].netns, t.server.netns), "ends in the guest");
+	plan(&t, TOPO_CNI_CALICO, false);
+	ASSERT_TRUE(!t.sandbox[0][0], "no sandbox for runc pods");
+}

@@ -51,6 +51,7 @@ static void help(void)
 	       "  terway-eni     an ENI moved into each pod as its eth0: no veth, no host hop\n"
 	       "  terway         cali* veths, pod IPs on the node's ENI eth1, policy routing\n"
 	       "  vpc-cni        eni* veths, pod IPs secondary on the node's ENI, policy routing\n"
+	       "  kata           calico pods in kata VMs: tc mirred to tap0_kata, a VMM relay\n"
 	       "\n"
 	       "Options of 'up':\n"
 	       "%s"

@@ -34,6 +34,7 @@ static const struct topo_cni_ops *const cni_ops[TOPO_CNI_COUNT] = {
 	[TOPO_CNI_TERWAY_ENI] = &topo_terway_eni_ops,
 	[TOPO_CNI_TERWAY] = &topo_terway_ops,
 	[TOPO_CNI_VPC_CNI] = &topo_vpc_cni_ops,
+	[TOPO_CNI_KATA] = &topo_kata_ops,
 };
 
 const struct topo_cni_ops *topo_ops(enum topo_cni cni)
@@ -462,6 +463,9 @@ int topo_down(struct topo *t)
 			      t->nodes[1] };
 	for (size_t i = 0; i < sizeof(nss) / sizeof(nss[0]); i++)
 		if (nss[i][0] && netns_delete(nss[i]))
+			err = -EIO;
+	for (int i = 0; i < 2; i++)
+		if (t->sandbox[i][0] && netns_delete(t->sandbox[i]))
 			err = -EIO;
 	if (t->cgroup[0] && cgroup_remove_tree(t->cgroup))
 		err = -EBUSY;

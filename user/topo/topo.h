@@ -37,6 +37,7 @@ enum topo_cni {
 	TOPO_CNI_TERWAY_ENI,	/* an ENI (NIC) moved into each pod: no host hop */
 	TOPO_CNI_TERWAY,	/* veths, pod IPs on the node's ENI, policy routing */
 	TOPO_CNI_VPC_CNI,	/* the same with the AWS/Tencent shared ENI's numbers */
+	TOPO_CNI_KATA,		/* calico pods in kata VMs: tc mirred, tap, a VMM relay */
 	TOPO_CNI_COUNT
 };
 
@@ -141,6 +142,9 @@ struct topo {
 	 * receive work run there (resolved from opts.node_cpus). */
 	char node_cpus[2][TOPO_CPUS_MAX];
 	char gateway[TOPO_NS_MAX];	/* macvlan --subnets 2, else "" */
+	/* kata: the pods' sandboxes (the CNI's eth0, tap0_kata); client and
+	 * server run in the guests behind them. Else "". */
+	char sandbox[2][TOPO_NS_MAX];
 	struct topo_endpoint client, server;
 	uint32_t vip;			/* ClusterIP (network order), 0 without a service */
 	char vip_str[16];

@@ -157,6 +157,9 @@ int topo_namespaces(const struct topo *t, const char *out[6])
 		out[n++] = t->client.netns;
 		out[n++] = t->server.netns;
 	}
+	for (int i = 0; i < 2 && n < 6; i++)
+		if (t->sandbox[i][0])
+			out[n++] = t->sandbox[i];
 	return n;
 }
 

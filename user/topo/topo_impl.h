@@ -52,17 +52,20 @@ extern const struct topo_cni_ops topo_host_ops, topo_calico_ops, topo_cilium_ops
 extern const struct topo_cni_ops topo_bridge_ops;
 extern const struct topo_cni_ops topo_terway_eni_ops, topo_terway_ops;
 extern const struct topo_cni_ops topo_vpc_cni_ops;
+extern const struct topo_cni_ops topo_kata_ops;
 
 /* What start() attached, for counters and teardown; owned by the builder. */
 struct cilium_dp;
 struct socklb;
 struct sidecar;
 struct sockbypass;
+struct vmm_relay;
 struct topo_runtime {
 	struct cilium_dp *dp[2];
 	struct socklb *lb;
 	struct sidecar *sidecar[2];
 	struct sockbypass *bypass;
+	struct vmm_relay *relay[2];
 };
 
 /* The operations of a CNI (topo.c's table); NULL when unknown. */

@@ -14,7 +14,7 @@
 
 const char topo_options_help[] =
 	"  --cni NAME              host, calico, cilium, cilium-legacy, macvlan, sidecar\n"
-"                          bridge, terway-eni, terway, vpc-cni\n"
+"                          bridge, terway-eni, terway, vpc-cni, kata\n"
 	"  --placement P           cross-node (default, as in published benchmarks) or same-node\n"
 	"  --target T              pod (default), or service: the client dials a ClusterIP\n"
 	"                          (kube-proxy iptables NAT; socket-LB for cilium)\n"
