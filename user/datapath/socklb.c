@@ -15,6 +15,7 @@
 
 #include "lib/cgroup.h"
 #include "lib/log.h"
+#include "datapath/cgroup_check.h"
 #include "datapath/socklb.h"
 #include "socklb.skel.h"
 #include "bpf/socklb.h"
@@ -27,45 +28,6 @@ struct socklb {
 	int cgroup_fd;
 };
 
-/*
- * The path must resolve below the cgroup2 mount, not to the mount itself,
- * and one of its components must be netprof's: BPF programs attach only to
- * netprof's own cgroups.
- */
-static int check_cgroup_path(const char *path)
-{
-	char mount[PATH_MAX], mount_real[PATH_MAX], real[PATH_MAX];
-	const char *rest;
-	size_t mlen;
-	int err = cgroup2_mount(mount, sizeof(mount));
-
-	if (err) {
-		pr_warn("socklb: no cgroup2 mount: %s", strerror(-err));
-		return err;
-	}
-	if (!realpath(mount, mount_real) || !realpath(path, real)) {
-		err = -errno;
-		pr_warn("socklb: cannot resolve cgroup %s: %s", path, strerror(errno));
-		return err;
-	}
-	mlen = strlen(mount_real);
-	if (!strcmp(real, mount_real)) {
-		pr_warn("socklb: %s is the cgroup root; give a netprof-* cgroup below it", path);
-		return -EINVAL;
-	}
-	if (strncmp(real, mount_real, mlen) != 0 || real[mlen] != '/') {
-		pr_warn("socklb: %s is not a cgroup below the cgroup2 mount %s", path, mount_real);
-		return -EINVAL;
-	}
-	for (rest = real + mlen; rest; rest = strchr(rest + 1, '/')) {
-		if (!strncmp(rest, "/netprof-", strlen("/netprof-")))
-			return 0;
-	}
-	pr_warn("socklb: %s is not a netprof-* cgroup; socket-LB attaches only to netprof's own",
-		path);
-	return -EINVAL;
-}
-
 int socklb_open(struct socklb **out, const char *cgroup_path)
 {
 	struct bpf_program *progs[SOCKLB_PROGS];
@@ -75,7 +37,7 @@ int socklb_open(struct socklb **out, const char *cgroup_path)
 	*out = NULL;
 	if (!cgroup_path)
 		return -EINVAL;
-	err = check_cgroup_path(cgroup_path);
+	err = datapath_cgroup_check("socklb", cgroup_path);
 	if (err)
 		return err;
 	lb = calloc(1, sizeof(*lb));

@@ -119,3 +119,70 @@ void probe_nftables(struct check_fixture *ctx, struct check_result *r)
 		set_result(r, CHECK_NO, "nft: %s",
 			   rc == 127 ? "not found" : first_line(out, line, sizeof(line)));
 }
+
+
+/* Runs one command in ns; its first output line in err when it fails. */
+static int cmd_in(const char *ns, const char *const argv[], char *err, size_t errlen)
+{
+	char out[512];
+	int rc = run_cmd_full(ns, NULL, out, sizeof(out), RUN_TIMEOUT_MS, argv);
+
+	if (rc)
+		snprintf(err, errlen, "%s", rc < 0 ? "could not run" : first_line(out, err, errlen));
+	return rc;
+}
+
+/* kata's tap0_kata and the guest's NIC. */
+void probe_tap(struct check_fixture *ctx, struct check_result *r)
+{
+	char err[160] = "";
+
+	if (!need_veth(ctx, r))
+		return;
+	if (IP_IN(ctx->ns_a, err, sizeof(err), "tuntap", "add", "dev", "netprof-ct0", "mode", "tap")) {
+		set_result(r, CHECK_NO, "tap device refused: %s", err);
+		return;
+	}
+	set_result(r, CHECK_YES, "tap device created in a test namespace");
+	IP_IN(ctx->ns_a, NULL, 0, "link", "delete", "netprof-ct0");
+}
+
+/* kata's tcfilter: a u32 match with a mirred redirect, on a veth of its own. */
+void probe_mirred(struct check_fixture *ctx, struct check_result *r)
+{
+	char err[160] = "";
+
+	if (!need_veth(ctx, r))
+		return;
+	if (IP_IN(ctx->ns_a, err, sizeof(err), "link", "add", "netprof-cm1", "type", "veth", "peer",
+		  "name", "netprof-cm2") ||
+	    cmd_in(ctx->ns_a, (const char *const[]){ "tc", "qdisc", "add", "dev", "netprof-cm1",
+						    "clsact", NULL }, err, sizeof(err)) ||
+	    cmd_in(ctx->ns_a, (const char *const[]){ "tc", "filter", "add", "dev", "netprof-cm1",
+						    "ingress", "protocol", "all", "u32", "match",
+						    "u8", "0", "0", "action", "mirred", "egress",
+						    "redirect", "dev", CHECK_DEV_A, NULL },
+		   err, sizeof(err)))
+		set_result(r, CHECK_NO, "u32 + mirred redirect refused: %s", err);
+	else
+		set_result(r, CHECK_YES, "u32 match with a mirred egress redirect loaded");
+	IP_IN(ctx->ns_a, NULL, 0, "link", "delete", "netprof-cm1");
+}
+
+/* The shared-ENI CNIs' source rule and its table. */
+void probe_policy_routing(struct check_fixture *ctx, struct check_result *r)
+{
+	char err[160] = "";
+
+	if (!need_veth(ctx, r))
+		return;
+	if (IP_IN(ctx->ns_a, err, sizeof(err), "rule", "add", "pref", "2048", "from",
+		  CHECK_ADDR_A "/32", "lookup", "1002") ||
+	    IP_IN(ctx->ns_a, err, sizeof(err), "route", "add", "default", "via", CHECK_ADDR_B, "dev",
+		  CHECK_DEV_A, "onlink", "table", "1002"))
+		set_result(r, CHECK_NO, "ip rule / route table refused: %s", err);
+	else
+		set_result(r, CHECK_YES, "a source rule and its route table in a test namespace");
+	IP_IN(ctx->ns_a, NULL, 0, "rule", "del", "pref", "2048");
+	IP_IN(ctx->ns_a, NULL, 0, "route", "flush", "table", "1002");
+}

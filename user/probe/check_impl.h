@@ -46,5 +46,8 @@ void probe_conntrack(struct check_fixture *ctx, struct check_result *r);
 void probe_nat_redirect(struct check_fixture *ctx, struct check_result *r);
 void probe_statistic(struct check_fixture *ctx, struct check_result *r);
 void probe_owner(struct check_fixture *ctx, struct check_result *r);
+void probe_tap(struct check_fixture *ctx, struct check_result *r);
+void probe_mirred(struct check_fixture *ctx, struct check_result *r);
+void probe_policy_routing(struct check_fixture *ctx, struct check_result *r);
 
 #endif

@@ -30,6 +30,11 @@ static const struct topo_cni_ops *const cni_ops[TOPO_CNI_COUNT] = {
 	[TOPO_CNI_CILIUM_LEGACY] = &topo_cilium_legacy_ops,
 	[TOPO_CNI_MACVLAN] = &topo_macvlan_ops,
 	[TOPO_CNI_SIDECAR] = &topo_sidecar_ops,
+	[TOPO_CNI_BRIDGE] = &topo_bridge_ops,
+	[TOPO_CNI_TERWAY_ENI] = &topo_terway_eni_ops,
+	[TOPO_CNI_TERWAY] = &topo_terway_ops,
+	[TOPO_CNI_VPC_CNI] = &topo_vpc_cni_ops,
+	[TOPO_CNI_KATA] = &topo_kata_ops,
 };
 
 const struct topo_cni_ops *topo_ops(enum topo_cni cni)
@@ -148,6 +153,8 @@ int topo_opts_check(const struct topo_opts *o)
 	}
 	if (topo_opts_check_cpus("topo", o))
 		return -EINVAL;
+	if (topo_socket_bypass_check(o))
+		return -EINVAL;
 	return ops->check ? ops->check(o) : 0;
 }
 
@@ -235,6 +242,8 @@ void topo_plan(const struct topo_opts *o, struct topo *t)
 			topo_veth_name(t->server.host_ifname, 16, ops->veth_prefix, o->run, "pod-b");
 		}
 	}
+	if (ops->plan)
+		ops->plan(t);
 	snprintf(t->client.ifname, 16, "eth0");
 	snprintf(t->server.ifname, 16, "eth0");
 	t->server_port = TOPO_SERVER_PORT;
@@ -253,6 +262,7 @@ void topo_plan(const struct topo_opts *o, struct topo *t)
 		snprintf(t->cgroup, sizeof(t->cgroup), "%.*s/netprof-%s", PATH_MAX - 40, root,
 			 o->run);
 	ops->hops(t);
+	topo_socket_bypass_hops(t);
 }
 
 /* ---- the nodes' iptables ---- */
@@ -363,6 +373,7 @@ static void runtime_teardown(void *arg)
 		return;
 	if (t->ops->close)
 		t->ops->close(t);
+	topo_socket_bypass_close(t);
 	free(t->rt);
 	t->rt = NULL;
 }
@@ -420,6 +431,7 @@ int topo_up(const struct topo_opts *opts, struct topo *t)
 	STEP(topo_load_node_rules(t));
 	if (ops->start)
 		STEP(ops->start(t));
+	STEP(topo_socket_bypass_start(t));
 	STEP(topo_scan_devices(t));
 	path = malloc(PATH_MAX);
 	if (path && topo_state_path(opts->run, path, PATH_MAX) == 0)
@@ -450,6 +462,9 @@ int topo_down(struct topo *t)
 	for (size_t i = 0; i < sizeof(nss) / sizeof(nss[0]); i++)
 		if (nss[i][0] && netns_delete(nss[i]))
 			err = -EIO;
+	for (int i = 0; i < 2; i++)
+		if (t->sandbox[i][0] && netns_delete(t->sandbox[i]))
+			err = -EIO;
 	if (t->cgroup[0] && cgroup_remove_tree(t->cgroup))
 		err = -EBUSY;
 	if (topo_state_path(t->opts.run, path, sizeof(path)) == 0)
@@ -476,6 +491,7 @@ int topo_write_counters(struct topo *t)
 	jw_object_begin(&w, NULL);
 	if (t->ops->counters)
 		t->ops->counters(t, &w);
+	topo_socket_bypass_counters(t, &w);
 	jw_object_end(&w);
 	jw_finish(&w);
 	if (fclose(f) != 0 || rename(tmp, path) < 0) {

@@ -35,6 +35,11 @@ enum topo_cni {
 	TOPO_CNI_CILIUM_LEGACY,	/* lxc* veths, BPF hands packets to the host stack */
 	TOPO_CNI_MACVLAN,	/* bridge-mode macvlan children of the node uplink */
 	TOPO_CNI_SIDECAR,	/* calico + Istio's nat rules and a proxy in each pod */
+	TOPO_CNI_BRIDGE,	/* veths on a Linux bridge per node, routed between nodes */
+	TOPO_CNI_TERWAY_ENI,	/* an ENI (NIC) moved into each pod: no host hop */
+	TOPO_CNI_TERWAY,	/* veths, pod IPs on the node's ENI, policy routing */
+	TOPO_CNI_VPC_CNI,	/* the same with the AWS/Tencent shared ENI's numbers */
+	TOPO_CNI_KATA,		/* calico pods in kata VMs: tc mirred, tap, a VMM relay */
 	TOPO_CNI_COUNT
 };
 
@@ -66,6 +71,7 @@ struct topo_opts {
 	unsigned services;	/* filler ClusterIP services besides the target one */
 	unsigned subnets;	/* macvlan: 1, or 2 with a gateway namespace between */
 	bool socket_lb;		/* ClusterIP by cgroup/connect4 instead of kube-proxy */
+	bool socket_bypass;	/* sock_ops + sk_msg sockhash between same-node sockets */
 	char iptables[8];	/* "legacy" (default) or "nft" */
 	/* --node-cpus: each node's CPUs as a kernel CPU list; "" = the even
 	 * split of the CPUs netprof may use (topo_plan resolves it). */
@@ -138,6 +144,9 @@ struct topo {
 	 * receive work run there (resolved from opts.node_cpus). */
 	char node_cpus[2][TOPO_CPUS_MAX];
 	char gateway[TOPO_NS_MAX];	/* macvlan --subnets 2, else "" */
+	/* kata: the pods' sandboxes (the CNI's eth0, tap0_kata); client and
+	 * server run in the guests behind them. Else "". */
+	char sandbox[2][TOPO_NS_MAX];
 	struct topo_endpoint client, server;
 	uint32_t vip;			/* ClusterIP (network order), 0 without a service */
 	char vip_str[16];

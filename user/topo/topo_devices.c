@@ -22,12 +22,21 @@ static enum topo_dev_role dev_role(const struct topo *t, const char *ns, const c
 	if (!strcmp(ns, t->nodes[0]) || !strcmp(ns, t->nodes[1])) {
 		if (!strcmp(name, "eth0"))
 			return TOPO_ROLE_WIRE;
+		if (!strcmp(name, "eth1"))
+			return TOPO_ROLE_WIRE;	/* a second NIC: the pods' ENI */
 		if (!strncmp(name, "cali", 4) || !strncmp(name, "lxc", 3))
 			return TOPO_ROLE_HOST_VETH;
 		if (!strncmp(name, "cilium_", 7))
 			return TOPO_ROLE_ROUTER;
+		if (t->ops && t->ops->veth_prefix && !strncmp(name, t->ops->veth_prefix,
+							    strlen(t->ops->veth_prefix)))
+			return TOPO_ROLE_HOST_VETH;
+		if (!strcmp(kind, "bridge"))
+			return TOPO_ROLE_ROUTER;	/* cni0: the pods' gateway address */
 		return TOPO_ROLE_OTHER;
 	}
+	if (t->ops && t->ops->pod_nic && !strcmp(name, "eth0"))
+		return TOPO_ROLE_WIRE;	/* an ENI moved into the pod */
 	return !strcmp(name, "eth0") ? TOPO_ROLE_POD : TOPO_ROLE_OTHER;
 }
 
@@ -148,6 +157,9 @@ int topo_namespaces(const struct topo *t, const char *out[6])
 		out[n++] = t->client.netns;
 		out[n++] = t->server.netns;
 	}
+	for (int i = 0; i < 2 && n < 6; i++)
+		if (t->sandbox[i][0])
+			out[n++] = t->sandbox[i];
 	return n;
 }
 

@@ -31,6 +31,9 @@ struct topo_cni_ops {
 	/* The datapath's own host rules, for reports ("Calico's felix chains");
 	 * NULL when it has none. */
 	const char *cni_rules;
+	bool pod_nic;		/* the pods' eth0 is a NIC of their own (an ENI), not a veth */
+	/* Addresses that differ from the common plan (after it). May be NULL. */
+	void (*plan)(struct topo *t);
 	/* Datapath-specific option checks (one usage_error line, -EINVAL). */
 	int (*check)(const struct topo_opts *o);
 	/* Pods and their links; the nodes and the wire exist already. */
@@ -54,15 +57,23 @@ struct topo_cni_ops {
 
 extern const struct topo_cni_ops topo_host_ops, topo_calico_ops, topo_cilium_ops,
 	topo_cilium_legacy_ops, topo_macvlan_ops, topo_sidecar_ops;
+extern const struct topo_cni_ops topo_bridge_ops;
+extern const struct topo_cni_ops topo_terway_eni_ops, topo_terway_ops;
+extern const struct topo_cni_ops topo_vpc_cni_ops;
+extern const struct topo_cni_ops topo_kata_ops;
 
 /* What start() attached, for counters and teardown; owned by the builder. */
 struct cilium_dp;
 struct socklb;
 struct sidecar;
+struct sockbypass;
+struct vmm_relay;
 struct topo_runtime {
 	struct cilium_dp *dp[2];
 	struct socklb *lb;
 	struct sidecar *sidecar[2];
+	struct sockbypass *bypass;
+	struct vmm_relay *relay[2];
 };
 
 /* The operations of a CNI (topo.c's table); NULL when unknown. */
@@ -98,6 +109,10 @@ int topo_node_index(const struct topo *t, const char *node_netns);
 int topo_wire_setup(struct topo *t);
 /* What a packet sent over the wire meets, for the hop lists. */
 const char *topo_wire_hop(const struct topo *t);
+/* One more NIC (a veth end standing for an ENI) made to receive as the
+ * wire's ends do: --wire napi's offloads and a NAPI thread pinned to cpus
+ * (into t->napi), --link-rate's tbf. 0, or -errno after one pr_warn line. */
+int topo_nic_setup(struct topo *t, const char *netns, const char *dev, const char *cpus);
 
 /* ---- running tools inside namespaces (topo_core.c) ---- */
 /* `ip -batch -` inside ns; commands separated by newlines. */
@@ -150,6 +165,14 @@ int topo_socket_lb_start(struct topo *t);
 void topo_socket_lb_counters(struct topo *t, struct json_writer *w);
 void topo_socket_lb_close(struct topo *t);
 
+/* ---- --socket-bypass on any datapath with pods (topo_bypass.c) ---- */
+int topo_socket_bypass_check(const struct topo_opts *o);
+int topo_socket_bypass_start(struct topo *t);
+void topo_socket_bypass_counters(struct topo *t, struct json_writer *w);
+void topo_socket_bypass_close(struct topo *t);
+/* With --socket-bypass, replaces the hop list with the payload's. */
+void topo_socket_bypass_hops(struct topo *t);
+
 /* ---- Calico's pieces the sidecar datapath reuses (topo_calico.c) ---- */
 /* Calico's pods and routes, and its hop list (sidecar: with the proxies). */
 int calico_build_pods(struct topo *t);
@@ -157,6 +180,41 @@ void calico_hops(struct topo *t, bool sidecar);
 /* Calico's ruleset and ipsets. */
 int calico_node_rules(const struct topo *t, int node, struct ipt_ruleset *rs,
 		      struct strbuf *ipsets);
+
+/* ---- the VPC datapaths' ENIs (topo_eni.c) ---- */
+#define ENI_GATEWAY	TOPO_WIRE_NET ".254"	/* the VPC subnet's gateway */
+#define ENI_NODE_DEV	"eth1"			/* a node's second NIC: the pods' ENI */
+enum { ENI_MAC_NIC = 0x00, ENI_MAC_HOST_VETH = 0xfe };
+/* One end of an ENI pair: its namespace, address and receiving CPUs. */
+struct eni_end {
+	const char *netns;
+	char ip[16];
+	char cpus[TOPO_CPUS_MAX];
+};
+/* How a shared-ENI CNI routes a pod (the numbers are the CNI's own). */
+struct eni_layout {
+	unsigned to_pod_pref;	/* `to <pod> lookup main` */
+	unsigned from_pod_pref;	/* `from <pod> lookup <the ENI's table>` */
+	bool from_to_vpc;	/* that rule also says `to <VPC CIDR>` */
+	int table;		/* the ENI's table, or its base when by ifindex */
+	bool table_by_ifindex;	/* table + the ENI's ifindex */
+	bool gateway_host_route; /* the table also has `<gateway> dev <ENI> scope link` */
+};
+/* Pod A .11, pod B .12 of the VPC subnet (an ops->plan). */
+void eni_plan(struct topo *t);
+/* "02:<kind>:<the four bytes of ip>". */
+void eni_mac(char *out, size_t len, unsigned kind, const char *ip);
+/* A veth pair `dev` between the two ends standing for two ENIs in one VPC:
+ * addresses ip/prefix, the gateway's neighbour entry the other end's MAC,
+ * each end receiving as a NIC on its CPUs (topo_nic_setup). */
+int eni_pair(struct topo *t, const struct eni_end ends[2], const char *dev, unsigned prefix);
+/* Each node's ENI eth1 (198.18.0.3, .4), paired through the VPC. */
+int eni_node_nics(struct topo *t);
+/* The ENI's route table in node_ns as layout l numbers it, or -errno. */
+int eni_table(const struct eni_layout *l, const char *node_ns);
+/* The nodes' ENIs and tables, the pods on veths with their rules. */
+int eni_policy_build(struct topo *t, const struct eni_layout *l);
+void eni_policy_hops(struct topo *t, const struct eni_layout *l);
 
 /* ---- files, devices, show ---- */
 /* TOPO_STATE_DIR/<run>.json (topo_core.c; topo_counters_path's sibling). */

@@ -14,6 +14,7 @@
 
 const char topo_options_help[] =
 	"  --cni NAME              host, calico, cilium, cilium-legacy, macvlan, sidecar\n"
+"                          bridge, terway-eni, terway, vpc-cni, kata\n"
 	"  --placement P           cross-node (default, as in published benchmarks) or same-node\n"
 	"  --target T              pod (default), or service: the client dials a ClusterIP\n"
 	"                          (kube-proxy iptables NAT; socket-LB for cilium)\n"
@@ -31,6 +32,8 @@ const char topo_options_help[] =
 	"  --subnets 1|2           macvlan: one L2 segment, or two behind a gateway namespace\n"
 	"  --socket-lb             ClusterIPs by cgroup/connect4 socket-LB instead of kube-proxy\n"
 	"                          (macvlan, cilium-legacy; cilium always)\n"
+	"  --socket-bypass         same-node sockets joined by a sockhash (sock_ops + sk_msg, as\n"
+	"                          istio-tcpip-bypass): the payload skips TCP/IP (same-node only)\n"
 	"  --iptables legacy|nft   the iptables backend in the namespaces. legacy (default):\n"
 	"                          x_tables, the per-rule linear walk Calico and kube-proxy\n"
 	"                          benchmarks measured; nft: iptables-nft, rules translated\n"
@@ -189,6 +192,9 @@ int topo_parse_option(const char *command, int opt, const char *arg, struct topo
 		return 1;
 	case TOPO_OPT_SOCKET_LB:
 		o->socket_lb = true;
+		return 1;
+	case TOPO_OPT_SOCKET_BYPASS:
+		o->socket_bypass = true;
 		return 1;
 	case TOPO_OPT_IPTABLES:
 		if (strcmp(arg, "legacy") && strcmp(arg, "nft")) {

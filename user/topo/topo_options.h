@@ -10,6 +10,7 @@ enum {
 	TOPO_OPT_CNI = 0x2001, TOPO_OPT_PLACEMENT, TOPO_OPT_TARGET, TOPO_OPT_MTU, TOPO_OPT_PODS,
 	TOPO_OPT_POLICIES, TOPO_OPT_SERVICES, TOPO_OPT_SUBNETS, TOPO_OPT_SOCKET_LB,
 	TOPO_OPT_IPTABLES, TOPO_OPT_RUN, TOPO_OPT_NODE_CPUS, TOPO_OPT_WIRE, TOPO_OPT_LINK_RATE,
+	TOPO_OPT_SOCKET_BYPASS,
 };
 
 #define TOPO_LONGOPTS								\
@@ -22,6 +23,7 @@ enum {
 	{ "services", required_argument, NULL, TOPO_OPT_SERVICES },		\
 	{ "subnets", required_argument, NULL, TOPO_OPT_SUBNETS },		\
 	{ "socket-lb", no_argument, NULL, TOPO_OPT_SOCKET_LB },			\
+	{ "socket-bypass", no_argument, NULL, TOPO_OPT_SOCKET_BYPASS },		\
 	{ "iptables", required_argument, NULL, TOPO_OPT_IPTABLES },		\
 	{ "node-cpus", required_argument, NULL, TOPO_OPT_NODE_CPUS },		\
 	{ "wire", required_argument, NULL, TOPO_OPT_WIRE },			\

@@ -41,6 +41,7 @@ int topo_state_write(const char *path, const struct topo *t)
 	jw_uint(&w, "services", t->opts.services);
 	jw_uint(&w, "subnets", t->opts.subnets);
 	jw_bool(&w, "socket_lb", t->opts.socket_lb);
+	jw_bool(&w, "socket_bypass", t->opts.socket_bypass);
 	jw_string(&w, "iptables", t->opts.iptables);
 	/* The CPUs as resolved, so that show says where the nodes ran even
 	 * if this machine's CPUs change meanwhile; whether --node-cpus chose
@@ -168,6 +169,8 @@ static void state_parse(const char *text, struct topo_opts *o, pid_t *keeper)
 		o->subnets = atoi(val);
 	if (state_value(text, "socket_lb", val, sizeof(val)))
 		o->socket_lb = !strcmp(val, "true");
+	if (state_value(text, "socket_bypass", val, sizeof(val)))
+		o->socket_bypass = !strcmp(val, "true");
 	if (state_value(text, "iptables", val, sizeof(val)))
 		snprintf(o->iptables, sizeof(o->iptables), "%.7s", val);
 	if (state_value(text, "node_cpus_given", val, sizeof(val)) && !strcmp(val, "true")) {

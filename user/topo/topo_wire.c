@@ -303,3 +303,17 @@ int topo_wire_setup(struct topo *t)
 			return err;
 	return 0;
 }
+
+int topo_nic_setup(struct topo *t, const char *netns, const char *dev, const char *cpus)
+{
+	struct wire_end e = { .netns = netns, .dev = dev };
+	int err;
+
+	snprintf(e.cpus, sizeof(e.cpus), "%s", cpus);
+	if (t->opts.wire == TOPO_WIRE_NAPI &&
+	    ((err = set_offloads(&e)) || (err = start_napi_threads(t, &e))))
+		return err;
+	if (t->opts.link_rate || t->opts.wire == TOPO_WIRE_NAPI)
+		return set_qdisc(t, &e);
+	return 0;
+}
