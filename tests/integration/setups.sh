@@ -184,7 +184,7 @@ policy_case() {
 	done
 	tcp_ok
 	down
-	traced "$cni"
+	traced "$cni" --fib
 	# The source rule sent the packet out of the ENI (eth1), not the node's eth0.
 	expect_eq "$(hops_at "node1 eth1")" 1 "node1 ENI hops"
 	expect_eq "$(hops_at "node1 eth0")" 0 "node1 primary NIC hops"
