@@ -36,7 +36,7 @@ struct hops_device {
 struct hops_note {
 	char name[32];
 	bool on;
-	char detail[200];
+	char detail[320];
 };
 
 struct hops_path {
