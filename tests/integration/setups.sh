@@ -48,18 +48,7 @@ down() {
 
 # tcp_ok: one second of iperf3 from the client pod to the server pod.
 tcp_ok() {
-	local srv cli dst bytes spid
-	srv=$(json .server.netns); cli=$(json .client.netns); dst=$(json .server.ip)
-	ip netns exec "$srv" timeout 15 iperf3 -s -1 -p 5201 > /dev/null 2>&1 &
-	spid=$!
-	for _ in $(seq 50); do
-		ip netns exec "$srv" ss -Htln 'sport = :5201' | grep -q . && break
-		sleep 0.1
-	done
-	bytes=$(ip netns exec "$cli" timeout 15 iperf3 -c "$dst" -p 5201 -t 1 -J 2>/dev/null |
-		jq -r '.end.sum_received.bytes // 0')
-	wait $spid || true
-	[ "${bytes:-0}" -gt 1000000 ] || fail "TCP $cli -> $dst moved ${bytes:-0} bytes"
+	tcp_transfer "$(json .server.netns)" "$(json .client.netns)" "$(json .server.ip)" 5201
 }
 
 # traced CNI ARGS...: a short traced pingpong (`netprof run`); the request

@@ -94,24 +94,6 @@ forward_packets() {
 	ip netns exec "$(ns "$1")" iptables-legacy-save -c -t filter | sum_packets FORWARD
 }
 
-# tcp_transfer SERVER_NS CLIENT_NS DST PORT [CGROUP]: one second of iperf3.
-tcp_transfer() {
-	local srv=$1 cli=$2 dst=$3 port=$4 cg=${5:-} bytes spid
-	ip netns exec "$srv" timeout 15 iperf3 -s -1 -p 5201 > /dev/null 2>&1 &
-	spid=$!
-	for _ in $(seq 50); do
-		ip netns exec "$srv" ss -Htln 'sport = :5201' | grep -q . && break
-		sleep 0.1
-	done
-	bytes=$(
-		[ -n "$cg" ] && echo $BASHPID > "$cg/cgroup.procs"
-		ip netns exec "$cli" timeout 15 iperf3 -c "$dst" -p "$port" -t 1 -J 2>/dev/null |
-			jq -r '.end.sum_received.bytes // 0'
-	)
-	wait $spid || true
-	[ "${bytes:-0}" -gt 1000000 ] || fail "TCP $cli -> $dst:$port moved ${bytes:-0} bytes"
-}
-
 setup_test_dir() {
 	T_DIR=$(mktemp -d)
 	TOPO_RUN=
